@@ -1,0 +1,5 @@
+"""Every table; importing this package registers them all on Base.metadata."""
+
+from bot.models.core import City, Park, PtbState, RoleGrant, User
+
+__all__ = ["City", "Park", "PtbState", "RoleGrant", "User"]
