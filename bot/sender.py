@@ -80,10 +80,23 @@ class PermanentError(DeliveryError):
     """The request itself is wrong (bad request, bad configuration): don't retry."""
 
 
+@dataclass(frozen=True)
+class Limit:
+    """At most `count` sends per `period` seconds for every address sharing `key`."""
+
+    key: str
+    count: int
+    period: float
+
+
 class Sender(Protocol):
     """Deliver one message to one address of one channel."""
 
     channel: str
+
+    def limits(self, address: str) -> tuple[Limit, ...]:
+        """Return the rate limits a send to address must respect (overall, per chat, …)."""
+        ...
 
     async def send(self, address: str, message: OutgoingMessage) -> SendResult:
         """Send message to address or raise a DeliveryError subclass."""
