@@ -7,7 +7,7 @@ import json
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Protocol
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -91,8 +91,8 @@ def mask_url(kind: str, url: str) -> str:
     parts = urlsplit(url)
     name = TOKEN_QUERY.get(kind)
     if name:
-        query = [(k, mask(v) if k == name else v) for k, v in parse_qsl(parts.query)]
-        return urlunsplit(parts._replace(query=urlencode(query, safe="…")))
+        query = "&".join(f"{k}={mask(v) if k == name else v}" for k, v in parse_qsl(parts.query))
+        return urlunsplit(parts._replace(query=query))
     head, _, token = parts.path.rpartition("/")
     return urlunsplit(parts._replace(path=f"{head}/{mask(token)}", query=""))
 
