@@ -89,7 +89,7 @@ class FakeRobotServer:
         app.router.add_post("/cgi-bin/webhook/send", self._wecom)
         app.router.add_post("/robot/send", self._dingtalk)
         app.router.add_post("/open-apis/bot/v2/hook/{token}", self._feishu)
-        self._runner = web.AppRunner(app)
+        self._runner = web.AppRunner(app, access_log=None)  # the platform's log, not ours
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -119,7 +119,8 @@ class FakeRobotServer:
         return f"{base}/open-apis/bot/v2/hook/{robot.token}"
 
     def fail_next(self, kind: str, count: int = 1) -> None:
-        """Make the next count calls fail: server_error, not_found, slow (accept, answer late)."""
+        """Queue faults for the next calls: server_error, not_found, slow (accept, answer late),
+        or pass (let one call through untouched)."""
         self.faults.extend([kind] * count)
 
     def _seconds(self) -> float:
@@ -132,6 +133,8 @@ class FakeRobotServer:
         if kind == "slow":
             return None  # handled after the post is recorded
         self.faults.pop(0)
+        if kind == "pass":
+            return None
         if kind == "server_error":
             return web.Response(status=502, text="Bad Gateway")
         if kind == "not_found":
