@@ -4,3 +4,4 @@ from bot.models.core import City, Park, PtbState, RoleGrant, User
 from bot.models.robots import Robot
 
 __all__ = ["City", "Park", "PtbState", "Robot", "RoleGrant", "User"]
+from bot.models.outbox import Broadcast, OutboxRow  # noqa: F401  (outbox tables)
