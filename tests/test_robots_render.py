@@ -91,7 +91,7 @@ def test_long_text_is_split_into_numbered_parts_under_the_limit(kind: str) -> No
         assert f"（{index}/2）" in json.dumps(body, ensure_ascii=False)
         if kind == "wecom":
             assert len(body["markdown"]["content"].encode()) <= 4096  # type: ignore[index]
-        assert len(json.dumps(body, ensure_ascii=False).encode()) <= 20 * 1024
+        assert len(json.dumps(body, ensure_ascii=False).encode()) <= 20000
     joined = "".join(json.dumps(b, ensure_ascii=False) for b in bodies)
     assert joined.count(line) == text.count(line)  # nothing lost
 
@@ -104,9 +104,17 @@ def test_huge_text_is_trimmed_with_a_note_never_rejected(kind: str) -> None:
     last = json.dumps(bodies[-1], ensure_ascii=False)
     assert "内容过长，已截断" in last
     for body in bodies:
-        assert len(json.dumps(body, ensure_ascii=False).encode()) <= 20 * 1024
+        assert len(json.dumps(body, ensure_ascii=False).encode()) <= 20000
         if kind == "wecom":
             assert len(body["markdown"]["content"].encode()) <= 4096  # type: ignore[index]
+
+
+@pytest.mark.parametrize("kind", ["dingtalk", "feishu"])
+def test_many_short_lines_stay_under_the_body_limit(kind: str) -> None:
+    text = "\n".join(['科"协'] * 12000)  # the JSON overhead of each line outweighs its text
+    bodies = render(kind, OutgoingMessage(text=text, title="标题"), TEXTS, keyword="科协")
+    for body in bodies:
+        assert len(json.dumps(body, ensure_ascii=False).encode()) <= 20000
 
 
 def test_english_robot_gets_english_notes() -> None:
