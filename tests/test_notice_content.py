@@ -150,6 +150,19 @@ def test_faq_quotes_are_verbatim_and_shown(faq: list[dict[str, Any]], notice: No
             assert quote["clause"] in entry["clauses"], (entry["id"], quote["clause"])
 
 
+def test_every_quoted_passage_in_an_answer_is_verbatim(
+    faq: list[dict[str, Any]], notice: Notice
+) -> None:
+    for entry in faq:
+        texts = [notice.clause(c).text for c in entry["clauses"]]
+        for passage in re.findall(r"「([^」]*)」", entry["answer"]):
+            assert any(passage in text for text in texts), (entry["id"], passage)
+
+
+def test_faq_has_enough_entries(faq: list[dict[str, Any]]) -> None:
+    assert len(faq) >= 80
+
+
 def test_every_clause_is_covered(faq: list[dict[str, Any]], notice: Notice) -> None:
     covered = {clause_id for entry in faq for clause_id in entry["clauses"]}
     assert [c.id for c in notice.clauses if c.id not in covered] == []
