@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fake_robots import FakeRobotServer
 
 from bot.db import Database
 from bot.models.core import City, Park
 from bot.robots.commands import main
+from tests.fake_robots import FakeRobotServer
 
 
 @pytest.fixture

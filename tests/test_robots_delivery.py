@@ -11,7 +11,6 @@ from datetime import timedelta
 
 import asyncpg
 import pytest
-from fake_robots import FakeRobot, FakeRobotServer, StepClock
 
 from bot.db import Database
 from bot.models.core import City, Park
@@ -24,6 +23,7 @@ from bot.sender import (
     Uncertain,
     Unreachable,
 )
+from tests.fake_robots import FakeRobot, FakeRobotServer, StepClock
 
 PG_ADMIN = os.environ.get("PARKBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 NOTICE = OutgoingMessage(text="关于申报2026年度科协工作站的通知", title="申报通知", kind="notice")

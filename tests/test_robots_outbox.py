@@ -6,9 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from fake_robots import FakeRobot, FakeRobotServer, StepClock
 from sqlalchemy import select
-from test_robots_delivery import NOTICE, Admin, attach, db  # noqa: F401  (the db fixture)
 
 from bot.db import Database
 from bot.models.outbox import OutboxRow
@@ -17,6 +15,8 @@ from bot.outbox.worker import OutboxWorker
 from bot.robots.sender import RobotSender
 from bot.robots.service import RobotsService
 from bot.sender import Limit, OutgoingMessage, SendResult
+from tests.fake_robots import FakeRobot, FakeRobotServer, StepClock
+from tests.test_robots_delivery import NOTICE, Admin, attach, db  # noqa: F401  (the db fixture)
 
 
 class Crash(BaseException):
