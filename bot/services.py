@@ -9,6 +9,8 @@ from bot.access import AccessService, OrgService
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.db import Database
+from bot.robots.sender import RobotSender
+from bot.robots.service import RobotsService
 from bot.sender import Sender
 from bot.texts import Texts
 from bot.users import UserDirectory
@@ -28,20 +30,24 @@ class Services:
     org: OrgService
     users: UserDirectory
     senders: dict[str, Sender] = field(default_factory=dict)
+    robots: RobotsService | None = None
 
     @classmethod
     def create(cls, config: Config, *, clock: Clock | None = None) -> Services:
         """Build every service for config (no I/O yet)."""
         db = Database(config.database_url)
         clock = clock or SystemClock()
+        texts = Texts.load()
         return cls(
             config=config,
             db=db,
-            texts=Texts.load(),
+            texts=texts,
             clock=clock,
             access=AccessService(db, config.admin_ids),
             org=OrgService(db),
             users=UserDirectory(db, clock),
+            senders={"robot": RobotSender(db, texts=texts, clock=clock)},
+            robots=RobotsService(db, texts),
         )
 
     async def start(self) -> None:
@@ -52,7 +58,13 @@ class Services:
         """Run every feature's due work once (reminders, closing dates, deliveries)."""
         # Features append their tick calls here; each must be idempotent and derive what is due
         # from the database, so a missed or repeated tick never loses or doubles anything.
+        telegram = self.senders.get("telegram")
+        if self.robots is not None and telegram is not None:
+            await self.robots.notify_broken(telegram, self.config.admin_ids)
 
     async def close(self) -> None:
         """Release connections."""
+        robot_sender = self.senders.get("robot")
+        if isinstance(robot_sender, RobotSender):
+            await robot_sender.close()
         await self.db.dispose()

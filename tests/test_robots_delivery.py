@@ -17,8 +17,10 @@ from bot.models.core import City, Park
 from bot.robots.sender import RobotConfigError, RobotSender
 from bot.robots.service import RobotError, RobotsService
 from bot.sender import (
+    Limit,
     OutgoingMessage,
     RateLimited,
+    SendResult,
     TransientError,
     Uncertain,
     Unreachable,
@@ -437,3 +439,44 @@ async def test_secrets_never_reach_the_logs(
     assert caplog.records  # DEBUG logging was on and the sender did log
     for secret in (dingtalk.secret, feishu.secret, dingtalk.token, feishu.token, wecom.token):
         assert secret not in logged  # type: ignore[operator]
+
+
+class RecordingTelegram:
+    """Stands in for TelegramSender: records what admins would read, or fails on request."""
+
+    channel = "telegram"
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.fail = False
+
+    def limits(self, address: str) -> tuple[Limit, ...]:
+        """Return no limits."""
+        return ()
+
+    async def send(self, address: str, message: OutgoingMessage) -> SendResult:
+        """Record the message or fail like a blocked chat."""
+        if self.fail:
+            raise Unreachable("blocked")
+        self.sent.append((address, message.text))
+        return SendResult()
+
+
+async def test_admins_are_told_once_about_a_broken_robot(
+    db: Database, server: FakeRobotServer, sender: RobotSender
+) -> None:
+    service = RobotsService(db)
+    fake = server.add("dingtalk")
+    robot_id = await attach(service, server, fake)
+    fake.removed = True
+    with pytest.raises(Unreachable):
+        await sender.send(str(robot_id), NOTICE)
+    telegram = RecordingTelegram()
+    telegram.fail = True
+    assert await service.notify_broken(telegram, {7, 8}) == 0  # nobody told: try next tick
+    telegram.fail = False
+    assert await service.notify_broken(telegram, {7, 8}) == 1
+    assert [address for address, _ in telegram.sent] == ["7", "8"]
+    assert "长春新区" in telegram.sent[0][1]
+    assert await service.notify_broken(telegram, {7, 8}) == 0
+    assert len(telegram.sent) == 2

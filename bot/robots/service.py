@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import logging
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Protocol
@@ -17,8 +18,10 @@ from bot.models.core import City, Park
 from bot.models.robots import MESSAGE_KINDS, ROBOT_KINDS, Robot
 from bot.robots.sender import RobotSender, RobotTarget, quiet_sql_parameter_logs
 from bot.robots.signing import mask
-from bot.sender import DeliveryError, OutgoingMessage
+from bot.sender import DeliveryError, OutgoingMessage, Sender
 from bot.texts import Texts
+
+log = logging.getLogger(__name__)
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 # Where each platform keeps the webhook's credential: a query parameter or the last path part.
@@ -297,6 +300,30 @@ class RobotsService:
             robot = await session.get(Robot, robot_id)
             if robot is not None:
                 robot.broken_notified = True
+
+    async def notify_broken(self, telegram: Sender, admin_ids: Iterable[int]) -> int:
+        """Tell every admin, once, about each newly broken robot; return how many were reported."""
+        admins = sorted(admin_ids)
+        reported = 0
+        for notice in await self.pending_broken_notices():
+            text = self.texts.get(
+                "robots.broken.notice",
+                id=notice.robot_id,
+                kind=notice.kind,
+                scope_name=notice.scope_name,
+                reason=notice.reason,
+            )
+            told = not admins  # with no admin configured there is nobody to wait for
+            for admin in admins:
+                try:
+                    await telegram.send(str(admin), OutgoingMessage(text=text, kind="robot"))
+                    told = True
+                except DeliveryError as exc:
+                    log.warning("could not tell admin about robot %s: %s", notice.robot_id, exc)
+            if told:
+                await self.mark_broken_notified(notice.robot_id)
+                reported += 1
+        return reported
 
     async def _view(self, session: AsyncSession, robot: Robot) -> RobotView:
         place: Park | City | None
