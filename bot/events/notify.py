@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -44,9 +44,14 @@ class Broadcaster(Protocol):
 
 @dataclass
 class DirectBroadcaster:
-    """Send at once through a Sender, one user after the other; failures are logged."""
+    """Send at once through the channel's Sender, one user after the other; log failures.
 
-    sender: Sender
+    Stands in for the outbox until that is merged; senders is looked up per send because the
+    Telegram sender is only set once the application has started.
+    """
+
+    senders: Mapping[str, Sender]
+    channel: str = "telegram"
 
     async def broadcast(
         self,
@@ -60,7 +65,7 @@ class DirectBroadcaster:
         """Send message to every user id now."""
         for user_id in user_ids:
             try:
-                await self.sender.send(str(user_id), message)
+                await self.senders[self.channel].send(str(user_id), message)
             except DeliveryError as exc:
                 log.warning("event %s notice to %s failed: %s", kind, user_id, exc.reason)
 
