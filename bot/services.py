@@ -9,6 +9,8 @@ from bot.access import AccessService, OrgService
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.db import Database
+from bot.events import EventsFeature
+from bot.events.notify import DirectBroadcaster
 from bot.sender import Sender
 from bot.texts import Texts
 from bot.users import UserDirectory
@@ -28,20 +30,26 @@ class Services:
     org: OrgService
     users: UserDirectory
     senders: dict[str, Sender] = field(default_factory=dict)
+    events: EventsFeature | None = None
 
     @classmethod
     def create(cls, config: Config, *, clock: Clock | None = None) -> Services:
         """Build every service for config (no I/O yet)."""
         db = Database(config.database_url)
         clock = clock or SystemClock()
+        texts = Texts.load()
+        senders: dict[str, Sender] = {}
         return cls(
             config=config,
             db=db,
-            texts=Texts.load(),
+            texts=texts,
             clock=clock,
             access=AccessService(db, config.admin_ids),
             org=OrgService(db),
             users=UserDirectory(db, clock),
+            senders=senders,
+            # Until the outbox is merged, event notices go straight through the Telegram sender.
+            events=EventsFeature.create(db, clock, texts, config.tz, DirectBroadcaster(senders)),
         )
 
     async def start(self) -> None:
@@ -52,6 +60,8 @@ class Services:
         """Run every feature's due work once (reminders, closing dates, deliveries)."""
         # Features append their tick calls here; each must be idempotent and derive what is due
         # from the database, so a missed or repeated tick never loses or doubles anything.
+        if self.events is not None:
+            await self.events.tick()
 
     async def close(self) -> None:
         """Release connections."""

@@ -3,11 +3,10 @@ buttons, /events, editing and cancelling, /attendees with CSV and XLSX exports."
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, time
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
@@ -18,10 +17,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot.access import AccessDenied, Role
+from bot.access import AccessDenied, Actor, Role
 from bot.events import EventsFeature
 from bot.events.export import attendees_csv, attendees_xlsx, export_filename
-from bot.events.parse import DateTimeFormatError, parse_local_datetime
+from bot.events.parse import DateTimeFormatError, parse_local_datetime, split_list
 from bot.events.render import (
     EV_RSVP,
     EV_WITHDRAW,
@@ -103,6 +102,11 @@ async def _reply(update: Update, text: str, markup: InlineKeyboardMarkup | None 
         await message.reply_text(text, reply_markup=markup)
 
 
+def _text(update: Update) -> str:
+    message = update.effective_message
+    return (message.text or "") if message is not None else ""
+
+
 def _is_word(ctx: Ctx, text: str, key: str) -> bool:
     return text.strip().lower() in {v.lower() for v in ctx.texts.variants(key)}
 
@@ -117,8 +121,14 @@ def _read_time(ctx: Ctx, text: str, **kw: Any) -> datetime | None:
 # -- the draft lives in user_data as JSON-safe values (conversations are persisted) ------------
 
 
+def _user_data(ctx: Ctx) -> dict[Any, Any]:
+    data = ctx.user_data
+    assert data is not None, "private chats always have user_data"
+    return data
+
+
 def _draft(ctx: Ctx) -> dict[str, Any]:
-    draft: dict[str, Any] = ctx.user_data.setdefault(DRAFT, {})
+    draft: dict[str, Any] = _user_data(ctx).setdefault(DRAFT, {})
     return draft
 
 
@@ -128,7 +138,8 @@ def _to_draft(data: dict[str, Any]) -> EventDraft:
         return datetime.fromisoformat(value) if value else None
 
     starts_at, ends_at = when("starts_at"), when("ends_at")
-    assert starts_at is not None and ends_at is not None
+    assert starts_at is not None
+    assert ends_at is not None
     return EventDraft(
         title=data["title"],
         kind=EventKind(data["kind"]),
@@ -158,14 +169,14 @@ def _preview_view(draft: EventDraft) -> EventView:
 @requires(Role.SECRETARY, Role.ADMIN)
 async def on_newevent(update: Update, ctx: Ctx) -> int:
     """Start a new event: ask for the title."""
-    ctx.user_data[DRAFT] = {}
+    _user_data(ctx)[DRAFT] = {}
     await _reply(update, ctx.t("events.new.ask_title"))
     return TITLE
 
 
 async def on_title(update: Update, ctx: Ctx) -> int:
     """Take the title; ask for the kind."""
-    text = " ".join((update.effective_message and update.effective_message.text or "").split())
+    text = " ".join(_text(update).split())
     if not text or len(text) > 200:
         await _reply(update, ctx.t("events.error.title_invalid"))
         return TITLE
@@ -178,13 +189,16 @@ async def on_title(update: Update, ctx: Ctx) -> int:
 async def on_kind(update: Update, ctx: Ctx) -> int:
     """Take the kind; ask for the start."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
+    assert query.data is not None
     await query.answer()
     kind = query.data.removeprefix(EV_KIND)
     if kind not in {k.value for k in EventKind}:
         return KIND
     _draft(ctx)["kind"] = kind
-    await query.edit_message_text(ctx.t("events.new.kind_chosen", kind=ctx.t(f"events.kind.{kind}")))
+    await query.edit_message_text(
+        ctx.t("events.new.kind_chosen", kind=ctx.t(f"events.kind.{kind}"))
+    )
     await _reply(update, ctx.t("events.new.ask_start"))
     return START
 
@@ -223,7 +237,7 @@ async def on_end(update: Update, ctx: Ctx) -> int:
 
 async def on_place(update: Update, ctx: Ctx) -> int:
     """Take the place; ask for a description."""
-    text = " ".join((update.effective_message and update.effective_message.text or "").split())
+    text = " ".join(_text(update).split())
     if not text or len(text) > 300:
         await _reply(update, ctx.t("events.error.place_invalid"))
         return PLACE
@@ -268,7 +282,7 @@ async def on_capacity(update: Update, ctx: Ctx) -> int:
     return DEADLINE
 
 
-def _read_capacity(ctx: Ctx, text: str | None) -> int | None | bool:
+def _read_capacity(ctx: Ctx, text: str | None) -> int | bool | None:
     """Return the capacity, None for no limit, or False when unreadable."""
     if text is None or _is_word(ctx, text, "events.input.unlimited"):
         return None
@@ -322,7 +336,8 @@ def _parks_keyboard(ctx: Ctx, parks: dict[int, str], chosen: set[int]) -> Inline
 async def on_park_toggle(update: Update, ctx: Ctx) -> int:
     """Add or remove a park of the audience."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
+    assert query.data is not None
     actor = await actor_of(update, ctx)
     parks = await _parks_in_scope(ctx, actor.is_admin, actor.secretary_park_ids)
     park_id = int(query.data.removeprefix(EV_PARK))
@@ -360,7 +375,8 @@ async def _ask_audience(update: Update, ctx: Ctx) -> int:
 async def on_audience(update: Update, ctx: Ctx) -> int:
     """All members of the parks (preview) or members of given fields (ask which)."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
+    assert query.data is not None
     await query.answer()
     if query.data.endswith("fields"):
         await _reply(update, ctx.t("events.new.ask_fields"))
@@ -372,7 +388,7 @@ async def on_audience(update: Update, ctx: Ctx) -> int:
 async def on_fields(update: Update, ctx: Ctx) -> int:
     """Take the fields of work (separated by commas); show the preview."""
     text = update.effective_message.text if update.effective_message else ""
-    fields = [f for f in re.split(r"[,，、;；\s]+", text or "") if f]
+    fields = split_list(text or "")
     if not fields:
         await _reply(update, ctx.t("events.new.ask_fields"))
         return FIELDS
@@ -415,7 +431,7 @@ async def on_publish(update: Update, ctx: Ctx) -> int:
     except AccessDenied:
         await refuse(update, ctx)
         return ConversationHandler.END
-    ctx.user_data.pop(DRAFT, None)
+    _user_data(ctx).pop(DRAFT, None)
     count = await feature.notices.announce(event, actor.user_id)
     await query.edit_message_text(ctx.t("events.new.published", id=event.id, count=count))
     return ConversationHandler.END
@@ -426,15 +442,15 @@ async def on_discard(update: Update, ctx: Ctx) -> int:
     query = update.callback_query
     assert query is not None
     await query.answer()
-    ctx.user_data.pop(DRAFT, None)
+    _user_data(ctx).pop(DRAFT, None)
     await query.edit_message_text(ctx.t("events.new.discarded"))
     return ConversationHandler.END
 
 
 async def on_cancel(update: Update, ctx: Ctx) -> int:
     """Leave the conversation."""
-    ctx.user_data.pop(DRAFT, None)
-    ctx.user_data.pop(EDITING, None)
+    _user_data(ctx).pop(DRAFT, None)
+    _user_data(ctx).pop(EDITING, None)
     await _reply(update, ctx.t("core.cancelled"))
     return ConversationHandler.END
 
@@ -455,7 +471,8 @@ def _event_id(data: str, prefix: str) -> int | None:
 async def on_rsvp(update: Update, ctx: Ctx) -> None:
     """Sign up (or join the waiting list) and refresh the card's places left."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
+    assert query.data is not None
     event_id = _event_id(query.data, EV_RSVP)
     if event_id is None:
         await query.answer(ctx.t("core.stale_button"), show_alert=True)
@@ -476,13 +493,14 @@ async def on_rsvp(update: Update, ctx: Ctx) -> None:
     else:
         text = ctx.t("events.rsvp.going", left=out.event.places_left)
     await query.answer(text, show_alert=True)
-    await _refresh_card(update, ctx, out.event)
+    await _refresh_card(update, ctx, out.event, out.status)
 
 
 async def on_withdraw(update: Update, ctx: Ctx) -> None:
     """Cancel a sign-up; the first waiting member gets the place and is told."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
+    assert query.data is not None
     event_id = _event_id(query.data, EV_WITHDRAW)
     if event_id is None:
         await query.answer(ctx.t("core.stale_button"), show_alert=True)
@@ -502,25 +520,34 @@ async def on_withdraw(update: Update, ctx: Ctx) -> None:
     await query.answer(ctx.t(key), show_alert=True)
     if out.promoted:
         await feature.notices.promoted(out.event, out.promoted)
-    await _refresh_card(update, ctx, out.event)
+    await _refresh_card(update, ctx, out.event, RsvpStatus.NONE)
 
 
-async def _refresh_card(update: Update, ctx: Ctx, event: EventView) -> None:
-    """Rewrite the pressed notice with the current places left (its lead line is kept)."""
+async def _refresh_card(update: Update, ctx: Ctx, event: EventView, status: RsvpStatus) -> None:
+    """Rewrite the pressed message with the current places left (and the member's status)."""
     query = update.callback_query
     message = query.message if query else None
-    if query is None or message is None or not getattr(message, "text", None):
+    if query is None or not isinstance(message, Message) or not message.text:
         return
-    old: str = message.text  # type: ignore[union-attr]
+    old = message.text
     card = event_card(event, ctx.texts, ctx.lang, ctx.services.config.tz)
-    lead, sep, _ = old.partition("\n\n")
-    text = f"{lead}{sep}{card}" if sep and not old.startswith(card.split("\n", 1)[0]) else card
+    head = card.split("\n", 1)[0]
+    if old.startswith(head):  # a /events entry: card, then the member's status
+        text = _listing_text(ctx, event, status)
+    else:  # a notice: its lead line, then the card
+        text = old.partition("\n\n")[0] + "\n\n" + card
     if text == old:
         return
     try:
-        await query.edit_message_text(text, reply_markup=message.reply_markup)  # type: ignore[union-attr]
+        await query.edit_message_text(text, reply_markup=message.reply_markup)
     except BadRequest:  # "message is not modified" or too old to edit: the answer said it all
         return
+
+
+def _listing_text(ctx: Ctx, event: EventView, status: RsvpStatus) -> str:
+    card = event_card(event, ctx.texts, ctx.lang, ctx.services.config.tz)
+    label = status_label(status, ctx.texts, ctx.lang)
+    return card + "\n\n" + ctx.t("events.list.status", status=label)
 
 
 # -- /events, edit, cancel --------------------------------------------------------------------
@@ -531,30 +558,34 @@ async def on_events(update: Update, ctx: Ctx) -> None:
     actor = await actor_of(update, ctx)
     feature = _events(ctx)
     listed = await feature.service.upcoming_for(actor)
-    managed = {e.id for e in await feature.service.organised_by(actor)} if actor.has(
-        Role.SECRETARY, Role.ADMIN
-    ) else set()
+    managed = (
+        {e.id for e in await feature.service.organised_by(actor)}
+        if actor.has(Role.SECRETARY, Role.ADMIN)
+        else set()
+    )
     if not listed:
         await _reply(update, ctx.t("events.list.empty"))
         return
-    tz = ctx.services.config.tz
     for event, status in listed[:LIST_LIMIT]:
-        text = event_card(event, ctx.texts, ctx.lang, tz) + "\n\n" + ctx.t(
-            "events.list.status", status=status_label(status, ctx.texts, ctx.lang)
-        )
+        text = _listing_text(ctx, event, status)
         rows = [[(ctx.t("events.button.rsvp"), f"{EV_RSVP}{event.id}"),
                  (ctx.t("events.button.withdraw"), f"{EV_WITHDRAW}{event.id}")]]  # fmt: skip
         if event.id in managed:
-            rows.append([(ctx.t("events.button.edit"), f"{EV_EDIT}{event.id}"),
-                         (ctx.t("events.button.cancel_event"), f"{EV_CANCEL}{event.id}"),
-                         (ctx.t("events.button.attendees"), f"{EV_ATTENDEES}{event.id}")])  # fmt: skip
+            rows.append(
+                [
+                    (ctx.t("events.button.edit"), f"{EV_EDIT}{event.id}"),
+                    (ctx.t("events.button.cancel_event"), f"{EV_CANCEL}{event.id}"),
+                    (ctx.t("events.button.attendees"), f"{EV_ATTENDEES}{event.id}"),
+                ]
+            )
         await _reply(update, text, _keyboard(rows))
 
 
 async def on_edit(update: Update, ctx: Ctx) -> int | None:
     """Ask which detail of the event to change."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
+    assert query.data is not None
     event_id = _event_id(query.data, EV_EDIT)
     actor = await actor_of(update, ctx)
     if event_id is None or not await _may_manage(ctx, actor, event_id):
@@ -566,26 +597,27 @@ async def on_edit(update: Update, ctx: Ctx) -> int | None:
     return EDIT_VALUE
 
 
-async def _may_manage(ctx: Ctx, actor: Any, event_id: int) -> bool:
+async def _may_manage(ctx: Ctx, actor: Actor, event_id: int) -> bool:
     return event_id in {e.id for e in await _events(ctx).service.organised_by(actor)}
 
 
 async def on_edit_field(update: Update, ctx: Ctx) -> int:
     """Remember which detail; ask for its new value."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
+    assert query.data is not None
     await query.answer()
     event_id_text, _, field = query.data.removeprefix(EV_EDIT_FIELD).partition(":")
     if field not in EDIT_FIELDS or not event_id_text.isdigit():
         return EDIT_VALUE
-    ctx.user_data[EDITING] = {"event_id": int(event_id_text), "field": field}
+    _user_data(ctx)[EDITING] = {"event_id": int(event_id_text), "field": field}
     await _reply(update, ctx.t("events.edit.ask_value", field=ctx.t(f"events.field.{field}")))
     return EDIT_VALUE
 
 
 async def on_edit_value(update: Update, ctx: Ctx) -> int:
     """Apply the new value, then tell everyone signed up (with the updated .ics)."""
-    editing = ctx.user_data.get(EDITING)
+    editing = _user_data(ctx).get(EDITING)
     text = (update.effective_message.text or "").strip() if update.effective_message else ""
     if not editing:
         return EDIT_VALUE
@@ -613,7 +645,7 @@ async def on_edit_value(update: Update, ctx: Ctx) -> int:
     except AccessDenied:
         await refuse(update, ctx)
         return ConversationHandler.END
-    ctx.user_data.pop(EDITING, None)
+    _user_data(ctx).pop(EDITING, None)
     if not out.changed:
         await _reply(update, ctx.t("events.edit.unchanged"))
         return ConversationHandler.END
@@ -625,7 +657,8 @@ async def on_edit_value(update: Update, ctx: Ctx) -> int:
 async def on_cancel_event(update: Update, ctx: Ctx) -> None:
     """Ask the organiser to confirm the cancellation."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
+    assert query.data is not None
     event_id = _event_id(query.data, EV_CANCEL)
     actor = await actor_of(update, ctx)
     if event_id is None or not await _may_manage(ctx, actor, event_id):
@@ -639,7 +672,8 @@ async def on_cancel_event(update: Update, ctx: Ctx) -> None:
 async def on_cancel_confirmed(update: Update, ctx: Ctx) -> None:
     """Cancel the event and tell everyone signed up or waiting."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
+    assert query.data is not None
     event_id = _event_id(query.data, EV_CANCEL_YES)
     actor = await actor_of(update, ctx)
     feature = _events(ctx)
@@ -680,7 +714,8 @@ async def on_attendees(update: Update, ctx: Ctx) -> None:
 async def on_attendees_button(update: Update, ctx: Ctx) -> None:
     """Show the attendee list of the pressed event."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
+    assert query.data is not None
     await query.answer()
     event_id = _event_id(query.data, EV_ATTENDEES)
     if event_id is not None:
@@ -712,7 +747,8 @@ async def _send_attendees(update: Update, ctx: Ctx, event_id: int) -> None:
 async def on_export(update: Update, ctx: Ctx) -> None:
     """Send the attendee list as a CSV (UTF-8 BOM) or XLSX file."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
+    assert query.data is not None
     as_csv = query.data.startswith(EV_CSV)
     event_id = _event_id(query.data, EV_CSV if as_csv else EV_XLSX)
     actor = await actor_of(update, ctx)
@@ -737,7 +773,7 @@ async def on_export(update: Update, ctx: Ctx) -> None:
         await ctx.bot.send_document(update.effective_chat.id, InputFile(data, filename=name))
 
 
-def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def handlers() -> list[BaseHandler]:
     """Return the handlers of this module."""
     typed = filters.TEXT & ~filters.COMMAND
     other = ~filters.COMMAND
@@ -752,19 +788,29 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
                 START: [MessageHandler(typed, on_start), MessageHandler(other, on_not_text)],
                 END: [MessageHandler(typed, on_end), MessageHandler(other, on_not_text)],
                 PLACE: [MessageHandler(typed, on_place), MessageHandler(other, on_not_text)],
-                DESCRIPTION: [MessageHandler(typed, on_description),
-                              CallbackQueryHandler(on_description, pattern=f"^{EV_SKIP}$")],
-                CAPACITY: [MessageHandler(typed, on_capacity),
-                           CallbackQueryHandler(on_capacity, pattern=f"^{EV_SKIP}$")],
-                DEADLINE: [MessageHandler(typed, on_deadline),
-                           CallbackQueryHandler(on_deadline, pattern=f"^{EV_SKIP}$")],
-                PARKS: [CallbackQueryHandler(on_park_toggle, pattern=f"^{EV_PARK}"),
-                        CallbackQueryHandler(on_parks_done, pattern=f"^{EV_PARKS_DONE}$")],
+                DESCRIPTION: [
+                    MessageHandler(typed, on_description),
+                    CallbackQueryHandler(on_description, pattern=f"^{EV_SKIP}$"),
+                ],
+                CAPACITY: [
+                    MessageHandler(typed, on_capacity),
+                    CallbackQueryHandler(on_capacity, pattern=f"^{EV_SKIP}$"),
+                ],
+                DEADLINE: [
+                    MessageHandler(typed, on_deadline),
+                    CallbackQueryHandler(on_deadline, pattern=f"^{EV_SKIP}$"),
+                ],
+                PARKS: [
+                    CallbackQueryHandler(on_park_toggle, pattern=f"^{EV_PARK}"),
+                    CallbackQueryHandler(on_parks_done, pattern=f"^{EV_PARKS_DONE}$"),
+                ],
                 AUDIENCE: [CallbackQueryHandler(on_audience, pattern=f"^{EV_AUDIENCE}")],
                 FIELDS: [MessageHandler(typed, on_fields), MessageHandler(other, on_not_text)],
-                PREVIEW: [CallbackQueryHandler(on_publish, pattern=f"^{EV_PUBLISH}$"),
-                          CallbackQueryHandler(on_discard, pattern=f"^{EV_DISCARD}$")],
-            },  # fmt: skip
+                PREVIEW: [
+                    CallbackQueryHandler(on_publish, pattern=f"^{EV_PUBLISH}$"),
+                    CallbackQueryHandler(on_discard, pattern=f"^{EV_DISCARD}$"),
+                ],
+            },
             fallbacks=[CommandHandler("cancel", on_cancel)],
             name="newevent",
             persistent=True,
@@ -772,9 +818,11 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
         ConversationHandler(
             entry_points=[CallbackQueryHandler(on_edit, pattern=f"^{EV_EDIT}")],
             states={
-                EDIT_VALUE: [CallbackQueryHandler(on_edit_field, pattern=f"^{EV_EDIT_FIELD}"),
-                             MessageHandler(typed, on_edit_value)],
-            },  # fmt: skip
+                EDIT_VALUE: [
+                    CallbackQueryHandler(on_edit_field, pattern=f"^{EV_EDIT_FIELD}"),
+                    MessageHandler(typed, on_edit_value),
+                ],
+            },
             fallbacks=[CommandHandler("cancel", on_cancel)],
             name="editevent",
             persistent=True,

@@ -17,6 +17,8 @@ from icalendar import Calendar
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from bot.access import AccessDenied, Actor, Grant, Role
+from bot.clock import FakeClock
 from bot.db import Database
 from bot.events.audience import erase_rsvps, event_audience
 from bot.events.export import attendees_csv, attendees_xlsx
@@ -40,44 +42,18 @@ T0 = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 
 
-class Denied(Exception):
-    """Stand-in for bot.access.AccessDenied."""
-
-
-@dataclass
-class Actor:
-    """Minimal actor with the fields and checks the domain uses."""
-
-    user_id: int
-    admin: bool = False
-    secretary: frozenset[int] = frozenset()
-    member: frozenset[int] = frozenset()
-
-    @property
-    def is_admin(self) -> bool:
-        return self.admin
-
-    @property
-    def secretary_park_ids(self) -> frozenset[int]:
-        return self.secretary
-
-    @property
-    def member_park_ids(self) -> frozenset[int]:
-        return self.member
-
-    def require_secretary(self, park_id: int) -> None:
-        if not (self.admin or park_id in self.secretary):
-            raise Denied(park_id)
-
-
-@dataclass
-class Clock:
-    """Settable clock."""
-
-    at: datetime
-
-    def now(self) -> datetime:
-        return self.at
+def actor(
+    user_id: int,
+    *,
+    admin: bool = False,
+    secretary: tuple[int, ...] = (),
+    member: tuple[int, ...] = (),
+) -> Actor:
+    grants = {Grant(Role.SECRETARY, park_id=p) for p in secretary}
+    grants |= {Grant(Role.MEMBER, park_id=p) for p in member}
+    if admin:
+        grants.add(Grant(Role.ADMIN))
+    return Actor(user_id, frozenset(grants))
 
 
 @dataclass
@@ -124,16 +100,16 @@ async def db(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[Database
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(T0)
+def clock() -> FakeClock:
+    return FakeClock(T0)
 
 
 @pytest.fixture
-def service(db: Database, clock: Clock) -> EventsService:
+def service(db: Database, clock: FakeClock) -> EventsService:
     return EventsService(db, clock)
 
 
-SECRETARY = Actor(100, secretary=frozenset({1}))
+SECRETARY = actor(100, secretary=(1,))
 
 
 def draft(**changes: object) -> EventDraft:
@@ -152,7 +128,7 @@ def draft(**changes: object) -> EventDraft:
 
 
 def member(user_id: int, park: int = 1) -> Actor:
-    return Actor(user_id, member=frozenset({park}))
+    return actor(user_id, member=(park,))
 
 
 # -- parsing ---------------------------------------------------------------------------------
@@ -196,9 +172,9 @@ def test_unreadable_times_are_refused(text: str) -> None:
 async def test_secretary_creates_for_own_park_only(service: EventsService) -> None:
     event = await service.create(SECRETARY, draft())
     assert (event.park_ids, event.sequence, event.places_left) == ((1,), 0, 2)
-    with pytest.raises(Denied):
+    with pytest.raises(AccessDenied):
         await service.create(SECRETARY, draft(park_ids=(2,)))
-    admin = Actor(1, admin=True)
+    admin = actor(1, admin=True)
     both = await service.create(admin, draft(park_ids=(1, 2)))
     assert both.park_ids == (1, 2)
 
@@ -217,7 +193,7 @@ async def test_secretary_creates_for_own_park_only(service: EventsService) -> No
 )
 async def test_invalid_drafts_are_refused(service: EventsService, changes, code: str) -> None:
     with pytest.raises(EventError) as err:
-        await service.create(Actor(1, admin=True), draft(**changes))
+        await service.create(actor(1, admin=True), draft(**changes))
     assert err.value.code == code
 
 
@@ -250,13 +226,13 @@ async def test_full_event_waitlists_and_cancellation_promotes_first(
 
 
 async def test_signup_refused_after_deadline_for_cancelled_and_outsiders(
-    service: EventsService, clock: Clock
+    service: EventsService, clock: FakeClock
 ) -> None:
     event = await service.create(SECRETARY, draft(signup_deadline=T0 + timedelta(days=1)))
     with pytest.raises(EventError) as err:
         await service.rsvp(member(9, park=2), event.id)
     assert err.value.code == "not_in_audience"
-    clock.at = T0 + timedelta(days=1, seconds=1)
+    clock.set(T0 + timedelta(days=1, seconds=1))
     with pytest.raises(EventError) as err:
         await service.rsvp(member(1), event.id)
     assert err.value.code == "deadline_passed"
@@ -295,8 +271,8 @@ async def test_edit_bumps_sequence_promotes_and_names_everyone_signed_up(
     with pytest.raises(EventError) as err:
         await service.edit(SECRETARY, event.id, capacity=1)
     assert err.value.code == "capacity_below_going"
-    with pytest.raises(Denied):
-        await service.edit(Actor(7, secretary=frozenset({2})), event.id, title="x")
+    with pytest.raises(AccessDenied):
+        await service.edit(actor(7, secretary=(2,)), event.id, title="x")
     cancelled = await service.cancel(SECRETARY, event.id)
     assert cancelled.event.cancelled
     assert cancelled.event.sequence == 2
@@ -308,60 +284,60 @@ async def test_edit_bumps_sequence_promotes_and_names_everyone_signed_up(
 
 
 async def test_reminders_24h_and_1h_once_each_never_after_start(
-    service: EventsService, db: Database, clock: Clock
+    service: EventsService, db: Database, clock: FakeClock
 ) -> None:
     event = await service.create(SECRETARY, draft(capacity=None))
     await service.rsvp(member(1), event.id)
     await service.rsvp(member(2), event.id)
     start = event.starts_at
-    clock.at = start - timedelta(hours=25)
+    clock.set(start - timedelta(hours=25))
     assert await service.claim_due_reminders() == []
-    clock.at = start - timedelta(hours=24)
+    clock.set(start - timedelta(hours=24))
     [batch] = await service.claim_due_reminders()
     assert (batch.slot, batch.user_ids) == ("24h", (1, 2))
     assert await service.claim_due_reminders() == []
-    clock.at = start - timedelta(minutes=59)
+    clock.set(start - timedelta(minutes=59))
     [batch] = await service.claim_due_reminders()
     assert batch.slot == "1h"
     assert await service.claim_due_reminders() == []
-    clock.at = start + timedelta(seconds=1)
+    clock.set(start + timedelta(seconds=1))
     assert await service.claim_due_reminders() == []
     async with db.session() as s:
         assert await s.scalar(select(func.count()).select_from(EventReminder)) == 4
 
 
 async def test_downtime_sends_only_the_latest_slot_late_and_nothing_after_start(
-    service: EventsService, clock: Clock
+    service: EventsService, clock: FakeClock
 ) -> None:
     event = await service.create(SECRETARY, draft(capacity=None))
     await service.rsvp(member(1), event.id)
-    clock.at = event.starts_at - timedelta(hours=20)  # the 24 h slot was missed while down
+    clock.set(event.starts_at - timedelta(hours=20))  # the 24 h slot was missed while down
     [batch] = await service.claim_due_reminders()
     assert batch.slot == "24h"
-    clock.at = event.starts_at - timedelta(minutes=10)
+    clock.set(event.starts_at - timedelta(minutes=10))
     [batch] = await service.claim_due_reminders()
     assert batch.slot == "1h"
 
     late = await service.create(SECRETARY, draft(capacity=None))
     await service.rsvp(member(1), late.id)
-    clock.at = late.starts_at + timedelta(minutes=5)  # down across both slots and the start
+    clock.set(late.starts_at + timedelta(minutes=5))  # down across both slots and the start
     assert await service.claim_due_reminders() == []
 
 
-async def test_rescheduling_owes_reminders_again(service: EventsService, clock: Clock) -> None:
+async def test_rescheduling_owes_reminders_again(service: EventsService, clock: FakeClock) -> None:
     event = await service.create(SECRETARY, draft(capacity=None))
     await service.rsvp(member(1), event.id)
-    clock.at = event.starts_at - timedelta(hours=23)
+    clock.set(event.starts_at - timedelta(hours=23))
     assert len(await service.claim_due_reminders()) == 1
     moved = event.starts_at + timedelta(days=2)
     await service.edit(SECRETARY, event.id, starts_at=moved, ends_at=moved + timedelta(hours=2))
-    clock.at = moved - timedelta(hours=23)
+    clock.set(moved - timedelta(hours=23))
     [batch] = await service.claim_due_reminders()
     assert batch.slot == "24h"
 
 
 async def test_tick_sends_reminders_and_settles_after_erasure(
-    service: EventsService, db: Database, clock: Clock
+    service: EventsService, db: Database, clock: FakeClock
 ) -> None:
     async with db.session() as s:
         s.add_all([User(id=1, name="甲", language="zh"), User(id=2, name="B", language="en")])
@@ -374,7 +350,7 @@ async def test_tick_sends_reminders_and_settles_after_erasure(
     notices = EventNotices(db, Texts.load(), TZ, sent)
     assert await events_tick(service, notices) == (0, 1)
     assert "A place came free" in sent.to(2)[0]
-    clock.at = event.starts_at - timedelta(minutes=30)
+    clock.set(event.starts_at - timedelta(minutes=30))
     assert await events_tick(service, notices) == (1, 0)
     assert await events_tick(service, notices) == (0, 0)
     assert "within the hour" in sent.to(2)[1]
@@ -438,7 +414,7 @@ async def test_attendee_exports(service: EventsService, db: Database) -> None:
     assert sheet is not None
     assert sheet["B2"].value == "张三"
     assert sheet["D3"].value == "候补中"
-    with pytest.raises(Denied):
+    with pytest.raises(AccessDenied):
         await service.attendees(member(1), event.id)
 
 

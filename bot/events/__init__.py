@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from bot.clock import Clock
 from bot.db import Database
 from bot.events.notify import Broadcaster, EventNotices, events_tick
-from bot.events.service import ClockLike, EventsService
+from bot.events.service import EventsService
 from bot.texts import Texts
 
 
@@ -20,7 +21,7 @@ class EventsFeature:
 
     @classmethod
     def create(
-        cls, db: Database, clock: ClockLike, texts: Texts, tz: ZoneInfo, broadcaster: Broadcaster
+        cls, db: Database, clock: Clock, texts: Texts, tz: ZoneInfo, broadcaster: Broadcaster
     ) -> EventsFeature:
         """Wire the service and notices on one database, clock and broadcaster."""
         return cls(EventsService(db, clock), EventNotices(db, texts, tz, broadcaster))

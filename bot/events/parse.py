@@ -4,18 +4,60 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
-_DATE = re.compile(
-    r"^(?:(?P<y>\d{4})\s*[-/.年]\s*)?(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*[日号]?"
-)
-_TIME = re.compile(
-    r"^(?P<ampm>上午|早上|中午|下午|晚上|am|pm)?\s*(?P<h>\d{1,2})\s*(?:[:点时]\s*(?P<min>\d{1,2}|半)?\s*分?)?"
-    r"\s*(?P<ampm2>am|pm)?$",
-    re.IGNORECASE,
-)
-_AFTERNOON = {"下午", "晚上", "pm"}
+from bot.content import read_yaml
+
+
+@dataclass(frozen=True)
+class _Grammar:
+    date: re.Pattern[str]
+    time: re.Pattern[str]
+    half_hour: frozenset[str]
+    afternoon: frozenset[str]
+    noon: frozenset[str]
+    separators: re.Pattern[str]
+
+
+def _alternatives(words: list[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+@cache
+def _grammar() -> _Grammar:
+    """Build the patterns from content/events/datetime.yaml (once)."""
+    words: dict[str, list[str]] = read_yaml("events", "datetime.yaml")
+    year = _alternatives(["-", "/", ".", *words["year_marks"]])
+    month = _alternatives(["-", "/", ".", *words["month_marks"]])
+    day = _alternatives(words["day_marks"])
+    hour = _alternatives([":", *words["hour_marks"]])
+    ampm = _alternatives(words["afternoon"] + words["noon"] + words["morning"])
+    date = re.compile(
+        rf"^(?:(?P<y>\d{{4}})\s*(?:{year})\s*)?(?P<m>\d{{1,2}})\s*(?:{month})\s*"
+        rf"(?P<d>\d{{1,2}})\s*(?:{day})?"
+    )
+    clock = re.compile(
+        rf"^(?P<ampm>{ampm})?\s*(?P<h>\d{{1,2}})\s*(?:(?:{hour})\s*"
+        rf"(?P<min>\d{{1,2}}|{_alternatives(words['half_hour'])})?\s*"
+        rf"(?:{_alternatives(words['minute_marks'])})?)?\s*(?P<ampm2>{ampm})?$",
+        re.IGNORECASE,
+    )
+    return _Grammar(
+        date=date,
+        time=clock,
+        half_hour=frozenset(words["half_hour"]),
+        afternoon=frozenset(w.lower() for w in words["afternoon"]),
+        noon=frozenset(words["noon"]),
+        separators=re.compile(rf"(?:{_alternatives(words['list_separators'])}|\s)+"),
+    )
+
+
+def split_list(text: str) -> list[str]:
+    """Split a typed list (commas, enumeration commas, semicolons, spaces) into its items."""
+    return [item for item in _grammar().separators.split(text) if item]
 
 
 class DateTimeFormatError(ValueError):
@@ -31,16 +73,17 @@ def _read_time(text: str) -> time | None:
     text = text.strip()
     if not text:
         return None
-    match = _TIME.match(text)
+    grammar = _grammar()
+    match = grammar.time.match(text)
     if not match:
         raise DateTimeFormatError(text)
     hour = int(match["h"])
     minute_text = match["min"]
-    minute = 30 if minute_text == "半" else int(minute_text or 0)
+    minute = 30 if minute_text in grammar.half_hour else int(minute_text or 0)
     ampm = (match["ampm"] or match["ampm2"] or "").lower()
-    if ampm in _AFTERNOON and hour < 12:
+    if ampm in grammar.afternoon and hour < 12:
         hour += 12
-    if ampm == "中午" and hour < 11:
+    if ampm in grammar.noon and hour < 11:
         hour += 12
     if hour == 24 and minute == 0:
         return time(23, 59)
@@ -64,7 +107,7 @@ def parse_local_datetime(
     """
     raw = _normalise(text)
     today = now.astimezone(tz).date()
-    match = _DATE.match(raw)
+    match = _grammar().date.match(raw)
     if match:
         rest = raw[match.end() :]
         try:

@@ -7,12 +7,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.access import Actor
+from bot.clock import Clock
 from bot.db import Database
 from bot.models.core import User
 from bot.models.events import Event, EventPark, EventReminder, Rsvp
@@ -51,39 +52,6 @@ class EventError(Exception):
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
-
-
-class ClockLike(Protocol):
-    """Where domain code takes the time from (bot.clock.Clock satisfies it)."""
-
-    def now(self) -> datetime:
-        """Return the current aware UTC time."""
-        ...
-
-
-class ActorLike(Protocol):
-    """The person acting, with their grants (bot.access.Actor satisfies it)."""
-
-    user_id: int
-
-    @property
-    def is_admin(self) -> bool:
-        """Return whether the person is a provincial admin."""
-        ...
-
-    @property
-    def secretary_park_ids(self) -> frozenset[int]:
-        """Return the parks the person is secretary of."""
-        ...
-
-    @property
-    def member_park_ids(self) -> frozenset[int]:
-        """Return the parks the person is a member of."""
-        ...
-
-    def require_secretary(self, park_id: int) -> None:
-        """Raise AccessDenied unless the person may act as secretary of park_id."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -230,13 +198,13 @@ def validate_draft(draft: EventDraft, now: datetime) -> None:
 class EventsService:
     """Every event operation; each one that acts for a person takes their Actor."""
 
-    def __init__(self, db: Database, clock: ClockLike) -> None:
+    def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
 
     # -- organiser side ------------------------------------------------------------------
 
-    async def create(self, actor: ActorLike, draft: EventDraft) -> EventView:
+    async def create(self, actor: Actor, draft: EventDraft) -> EventView:
         """Publish draft for its parks; the actor must be secretary (or admin) of each."""
         for park_id in draft.park_ids:
             actor.require_secretary(park_id)
@@ -266,7 +234,7 @@ class EventsService:
             await s.flush()
             return await self._view(s, row)
 
-    async def edit(self, actor: ActorLike, event_id: int, **changes: object) -> ChangeOutcome:
+    async def edit(self, actor: Actor, event_id: int, **changes: object) -> ChangeOutcome:
         """Change an upcoming event; bump SEQUENCE, promote into new places, say whom to tell."""
         unknown = set(changes) - set(EDITABLE)
         if unknown:
@@ -312,7 +280,7 @@ class EventsService:
             notify = await self._signed_up(s, event_id)
             return ChangeOutcome(await self._view(s, row), notify, promoted, changed)
 
-    async def cancel(self, actor: ActorLike, event_id: int) -> ChangeOutcome:
+    async def cancel(self, actor: Actor, event_id: int) -> ChangeOutcome:
         """Cancel an event; everyone signed up or waiting is to be told."""
         now = self.clock.now()
         async with self.db.session() as s:
@@ -326,7 +294,7 @@ class EventsService:
             notify = await self._signed_up(s, event_id)
             return ChangeOutcome(await self._view(s, row), notify, (), ("status",))
 
-    async def attendees(self, actor: ActorLike, event_id: int) -> tuple[EventView, list[Attendee]]:
+    async def attendees(self, actor: Actor, event_id: int) -> tuple[EventView, list[Attendee]]:
         """Return the event and its sign-ups, going first, each in sign-up order."""
         async with self.db.session() as s:
             row = await self._get(s, event_id)
@@ -344,7 +312,7 @@ class EventsService:
             people.sort(key=lambda a: a.status != RsvpStatus.GOING)
             return await self._view(s, row), people
 
-    async def organised_by(self, actor: ActorLike) -> list[EventView]:
+    async def organised_by(self, actor: Actor) -> list[EventView]:
         """Return upcoming events the actor may manage (admin: all)."""
         now = self.clock.now()
         async with self.db.session() as s:
@@ -370,7 +338,7 @@ class EventsService:
             )
         return RsvpStatus(status) if status else RsvpStatus.NONE
 
-    async def rsvp(self, actor: ActorLike, event_id: int) -> RsvpOutcome:
+    async def rsvp(self, actor: Actor, event_id: int) -> RsvpOutcome:
         """Sign the actor up: a place while there is one, else the waiting list."""
         now = self.clock.now()
         async with self.db.session() as s:
@@ -409,7 +377,7 @@ class EventsService:
                 await self._position(s, rsvp),
             )
 
-    async def withdraw(self, actor: ActorLike, event_id: int) -> WithdrawOutcome:
+    async def withdraw(self, actor: Actor, event_id: int) -> WithdrawOutcome:
         """Cancel the actor's sign-up; a freed place goes to the first member waiting."""
         now = self.clock.now()
         async with self.db.session() as s:
@@ -427,7 +395,7 @@ class EventsService:
             promoted = await self._promote(s, row, now)
             return WithdrawOutcome(was, await self._view(s, row), promoted)
 
-    async def upcoming_for(self, actor: ActorLike) -> list[tuple[EventView, RsvpStatus]]:
+    async def upcoming_for(self, actor: Actor) -> list[tuple[EventView, RsvpStatus]]:
         """Return events not yet over for the actor's parks (admin: all), with their status."""
         now = self.clock.now()
         parks = actor.member_park_ids | actor.secretary_park_ids
@@ -634,12 +602,12 @@ class EventsService:
         )
 
     @staticmethod
-    def _require_organiser(actor: ActorLike, park_ids: Iterable[int]) -> None:
+    def _require_organiser(actor: Actor, park_ids: Iterable[int]) -> None:
         for park_id in park_ids:
             actor.require_secretary(park_id)
 
     @staticmethod
-    def _require_audience(actor: ActorLike, park_ids: Sequence[int]) -> None:
+    def _require_audience(actor: Actor, park_ids: Sequence[int]) -> None:
         if actor.is_admin:
             return
         if not set(park_ids) & (actor.member_park_ids | actor.secretary_park_ids):
