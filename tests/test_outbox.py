@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from bot.clock import FakeClock
 from bot.db import Database
 from bot.models import RoleGrant, User
 from bot.models.outbox import OutboxRow, RowState
@@ -38,24 +37,17 @@ from bot.sender import (
     Unreachable,
 )
 
-PG_ADMIN = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-class Clock:
+class Clock(FakeClock):
     """A clock the tests move (the worker's sleeps move it too)."""
 
     def __init__(self, start: datetime = T0) -> None:
-        self._now = start
-
-    def now(self) -> datetime:
-        return self._now
-
-    def advance(self, delta: timedelta) -> None:
-        self._now += delta
+        super().__init__(start)
 
     async def sleep(self, seconds: float) -> None:
-        self._now += timedelta(seconds=seconds)
+        self.advance(timedelta(seconds=seconds))
 
 
 @dataclass(frozen=True)
@@ -104,35 +96,6 @@ class RecordingSink:
 
     async def update(self, status: BroadcastStatus) -> None:
         self.updates.append((self.clock.now(), status))
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def db(request: pytest.FixtureRequest, tmp_path: object) -> AsyncIterator[Database]:
-    if request.param == "sqlite":
-        database = Database(f"sqlite+aiosqlite:///{tmp_path}/outbox.db")
-        await database.upgrade()
-        yield database
-        await database.dispose()
-        return
-    name = f"outbox_{uuid.uuid4().hex[:12]}"
-    admin = Database(PG_ADMIN)
-    try:
-        async with admin.engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except OSError:
-        await admin.dispose()
-        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
-    database = Database(f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}")
-    try:
-        await database.upgrade()
-        yield database
-    finally:
-        await database.dispose()
-        async with admin.engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.dispose()
 
 
 def people(*ids: int) -> list[Recipient]:
