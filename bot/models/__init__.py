@@ -4,3 +4,4 @@ from bot.models.core import City, Park, PtbState, RoleGrant, User
 from bot.models.events import Event, EventPark, EventReminder, Rsvp  # noqa: F401
 
 __all__ = ["City", "Park", "PtbState", "RoleGrant", "User"]
+from bot.models.outbox import Broadcast, OutboxRow  # noqa: F401  (outbox tables)
