@@ -10,7 +10,8 @@ from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.db import Database
 from bot.events import EventsFeature
-from bot.events.notify import DirectBroadcaster
+from bot.events.notify import OutboxBroadcaster
+from bot.outbox.service import Outbox
 from bot.sender import Sender
 from bot.texts import Texts
 from bot.users import UserDirectory
@@ -38,7 +39,6 @@ class Services:
         db = Database(config.database_url)
         clock = clock or SystemClock()
         texts = Texts.load()
-        senders: dict[str, Sender] = {}
         return cls(
             config=config,
             db=db,
@@ -47,9 +47,10 @@ class Services:
             access=AccessService(db, config.admin_ids),
             org=OrgService(db),
             users=UserDirectory(db, clock),
-            senders=senders,
-            # Until the outbox is merged, event notices go straight through the Telegram sender.
-            events=EventsFeature.create(db, clock, texts, config.tz, DirectBroadcaster(senders)),
+            # Event notices are outbox broadcasts; the outbox worker paces and delivers them.
+            events=EventsFeature.create(
+                db, clock, texts, config.tz, OutboxBroadcaster(Outbox(db, clock))
+            ),
         )
 
     async def start(self) -> None:

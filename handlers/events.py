@@ -36,7 +36,6 @@ from bot.events.service import (
     RsvpStatus,
     validate_draft,
 )
-from bot.sender import Button
 from handlers.access import actor_of, refuse, requires
 from handlers.context import Ctx
 from handlers.menu import COMMANDS, STAFF, Command
@@ -80,14 +79,6 @@ def _events(ctx: Ctx) -> EventsFeature:
     feature = ctx.services.events
     assert feature is not None, "Services.create wires the events feature"
     return feature
-
-
-def _markup(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
-    if not rows:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.text, callback_data=b.data) for b in row] for row in rows]
-    )
 
 
 def _keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
@@ -408,8 +399,11 @@ async def _preview(update: Update, ctx: Ctx) -> int:
     message = event_message(view, ctx.texts, ctx.lang, ctx.services.config.tz,
                             lead_key="events.notice.new")  # fmt: skip
     await _reply(update, ctx.t("events.new.preview_head"))
-    # The member's buttons are shown inert here: the event has no id until it is published.
-    await _reply(update, message.text, _markup(message.buttons))
+    # Sent through the same Sender members' copies go through, so it looks exactly the same
+    # (text, buttons, .ics); its buttons point at event 0, which does not exist yet.
+    if update.effective_chat is not None:
+        sender = ctx.services.senders["telegram"]
+        await sender.send(str(update.effective_chat.id), message)
     rows = [[(ctx.t("events.button.publish"), EV_PUBLISH),
              (ctx.t("events.button.discard"), EV_DISCARD)]]  # fmt: skip
     await _reply(update, ctx.t("events.new.confirm"), _keyboard(rows))
@@ -527,9 +521,12 @@ async def _refresh_card(update: Update, ctx: Ctx, event: EventView, status: Rsvp
     """Rewrite the pressed message with the current places left (and the member's status)."""
     query = update.callback_query
     message = query.message if query else None
-    if query is None or not isinstance(message, Message) or not message.text:
+    if query is None or not isinstance(message, Message):
         return
-    old = message.text
+    # A notice with its .ics is one document whose caption is the text (see tg_sender).
+    old = message.text or message.caption
+    if not old:
+        return
     card = event_card(event, ctx.texts, ctx.lang, ctx.services.config.tz)
     head = card.split("\n", 1)[0]
     if old.startswith(head):  # a /events entry: card, then the member's status
@@ -539,7 +536,10 @@ async def _refresh_card(update: Update, ctx: Ctx, event: EventView, status: Rsvp
     if text == old:
         return
     try:
-        await query.edit_message_text(text, reply_markup=message.reply_markup)
+        if message.text:
+            await query.edit_message_text(text, reply_markup=message.reply_markup)
+        else:
+            await query.edit_message_caption(text, reply_markup=message.reply_markup)
     except BadRequest:  # "message is not modified" or too old to edit: the answer said it all
         return
 

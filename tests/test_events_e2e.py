@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 from bot.access import Role
 from bot.localapi import ApiCall
 from bot.models.events import Event, EventReminder
+from bot.models.outbox import OutboxRow, RowState
+from bot.outbox.worker import OutboxWorker
 from tests.harness import Harness
 
 PARK = "长春新区"
@@ -17,6 +19,26 @@ SEC = 2001
 MEMBERS = (3001, 3002, 3003)
 OUTSIDER = 4001
 START = datetime(2026, 12, 5, 6, 0, tzinfo=UTC)  # 12月5日 14:00 in Shanghai
+
+
+async def deliver(h: Harness) -> None:
+    """Run the real outbox worker until nothing is due (its pacing waits move the fake clock)."""
+
+    async def sleep(seconds: float) -> None:
+        h.clock.advance(timedelta(seconds=seconds))
+
+    worker = OutboxWorker(h.services.db, h.services.senders, h.clock, "e2e", sleep=sleep)
+    for _ in range(100):
+        if await worker.run_once() == 0:
+            async with h.services.db.session() as s:
+                later = await s.scalar(
+                    select(func.min(OutboxRow.next_attempt_at)).where(
+                        OutboxRow.state == RowState.PENDING.value
+                    )
+                )
+            if later is None:
+                return
+            h.clock.set(max(h.clock.now(), later))
 
 
 def t(h: Harness, key: str, **values: object) -> str:
@@ -45,9 +67,14 @@ async def create_event(h: Harness, *, capacity: str = "2", deadline: str = "12/4
     await h.text(SEC, deadline)
     preview = await h.press(SEC, "ev:aud:all")
     card = h.texts_of(preview)[1]
+    # The preview is what members get: one document (.ics) carrying the text and the buttons.
+    [shown] = [c for c in preview if c.method == "sendDocument"]
+    assert shown.params["caption"] == card
+    assert [d for _, d in h.buttons_of(shown)] == ["ev:rsvp:0", "ev:unrsvp:0"]
     assert "人工智能学术交流会（学术交流）" in card
     assert "2026-12-05 14:00 – 16:00" in card
     published = await h.press(SEC, "ev:pub")
+    await deliver(h)
     async with h.services.db.session() as s:
         event_id = int(await s.scalar(select(func.max(Event.id))) or 0)
     assert t(h, "events.new.published", id=event_id, count=len(MEMBERS)) in h.texts_of(published)
@@ -105,8 +132,9 @@ async def test_event_lifecycle(harness: Harness) -> None:
 
     left = await h.press(3001, f"ev:unrsvp:{event_id}", message_id=notice_id(h, 3001, event_id))
     assert answers(left) == [t(h, "events.rsvp.withdrawn")]
-    promoted = [c for c in left if c.chat_id == 3003 and c.method == "sendMessage"]
-    assert t(h, "events.notice.promoted", title="人工智能学术交流会") in promoted[0].params["text"]
+    await deliver(h)
+    promoted = t(h, "events.notice.promoted", title="人工智能学术交流会")
+    assert promoted in h.api.messages_to(3003)[-1]
 
     # /events shows the member's status; the organiser edits the place.
     listing = h.texts_of(await h.command(3003, "/events"))
@@ -116,6 +144,7 @@ async def test_event_lifecycle(harness: Harness) -> None:
     await h.press(SEC, f"ev:edit:{event_id}")
     await h.press(SEC, f"ev:ef:{event_id}:place")
     done = await h.text(SEC, "新地点 502")
+    await deliver(h)
     assert t(h, "events.edit.done", count=2) in h.texts_of(done)
     for user in (3002, 3003):
         assert "新地点 502" in h.api.messages_to(user)[-1]
@@ -134,6 +163,7 @@ async def test_event_lifecycle(harness: Harness) -> None:
     before = len(h.api.messages_to(3002))
     await h.tick()
     await h.tick()
+    await deliver(h)
     assert h.api.messages_to(3002)[before:] == [
         m for m in h.api.messages_to(3002)[before:] if t(h, "events.reminder.24h") in m
     ]
@@ -144,11 +174,13 @@ async def test_event_lifecycle(harness: Harness) -> None:
     await h.tick()
     await h.restart()
     await h.tick()
+    await deliver(h)
     reminders_1h = [m for m in h.api.messages_to(3003) if t(h, "events.reminder.1h") in m]
     assert len(reminders_1h) == 1
     h.clock.set(START + timedelta(minutes=1))
     sent = len(h.api.calls)
     await h.tick()
+    await deliver(h)
     assert h.api.calls[sent:] == []
     async with h.services.db.session() as s:
         rows = await s.scalar(select(func.count()).select_from(EventReminder))
@@ -170,6 +202,7 @@ async def test_deadline_cancel_and_access(harness: Harness) -> None:
     await h.command(SEC, "/events")
     await h.press(SEC, f"ev:cancel:{event_id}")
     done = await h.press(SEC, f"ev:cancel!:{event_id}")
+    await deliver(h)
     assert t(h, "events.cancel.done", count=1) in h.texts_of(done)
     assert (
         t(h, "events.notice.cancelled", title="人工智能学术交流会") in h.api.messages_to(3001)[-1]

@@ -1,14 +1,14 @@
 """Tell people about events: the announcement, changes, promotions and reminders.
 
-Delivery goes through a Broadcaster: the outbox in production (paced, retried, exactly-once
-per recipient), or DirectBroadcaster, which sends through a Sender right away.
+Delivery goes through a Broadcaster: the outbox (paced, retried, exactly once per recipient);
+tests may record instead.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -20,7 +20,8 @@ from bot.events.audience import event_audience
 from bot.events.render import event_message
 from bot.events.service import ChangeOutcome, EventsService, EventView, ReminderBatch
 from bot.models.core import User
-from bot.sender import DeliveryError, OutgoingMessage, Sender
+from bot.outbox.service import TELEGRAM, Outbox, Recipient
+from bot.sender import OutgoingMessage
 from bot.texts import DEFAULT_LANGUAGE, Texts
 
 log = logging.getLogger(__name__)
@@ -43,15 +44,10 @@ class Broadcaster(Protocol):
 
 
 @dataclass
-class DirectBroadcaster:
-    """Send at once through the channel's Sender, one user after the other; log failures.
+class OutboxBroadcaster:
+    """Queue each notice as an outbox broadcast (kind "event"): paced, retried, once per user."""
 
-    Stands in for the outbox until that is merged; senders is looked up per send because the
-    Telegram sender is only set once the application has started.
-    """
-
-    senders: Mapping[str, Sender]
-    channel: str = "telegram"
+    outbox: Outbox
 
     async def broadcast(
         self,
@@ -62,12 +58,16 @@ class DirectBroadcaster:
         user_ids: Sequence[int],
         park_ids: Sequence[int],
     ) -> None:
-        """Send message to every user id now."""
-        for user_id in user_ids:
-            try:
-                await self.senders[self.channel].send(str(user_id), message)
-            except DeliveryError as exc:
-                log.warning("event %s notice to %s failed: %s", kind, user_id, exc.reason)
+        """Store the broadcast and one row per user; the outbox worker delivers them."""
+        if not user_ids:
+            return
+        await self.outbox.create_broadcast(
+            kind=kind,
+            created_by=created_by,
+            message=message,
+            recipients=[Recipient(TELEGRAM, str(uid), uid) for uid in user_ids],
+            park_ids=park_ids,
+        )
 
 
 @dataclass
