@@ -619,8 +619,8 @@ async def on_edit_value(update: Update, ctx: Ctx) -> int:
     """Apply the new value, then tell everyone signed up (with the updated .ics)."""
     editing = _user_data(ctx).get(EDITING)
     text = (update.effective_message.text or "").strip() if update.effective_message else ""
-    if not editing:
-        return EDIT_VALUE
+    if not editing:  # no detail chosen yet: let the text go to the other features
+        return ConversationHandler.END
     feature = _events(ctx)
     field, event_id = editing["field"], editing["event_id"]
     value: object = text

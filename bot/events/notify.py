@@ -6,7 +6,6 @@ tests may record instead.
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,8 +22,6 @@ from bot.models.core import User
 from bot.outbox.service import TELEGRAM, Outbox, Recipient
 from bot.sender import OutgoingMessage
 from bot.texts import DEFAULT_LANGUAGE, Texts
-
-log = logging.getLogger(__name__)
 
 
 class Broadcaster(Protocol):
