@@ -9,6 +9,9 @@ from bot.access import AccessService, OrgService
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.db import Database
+from bot.events import EventsFeature
+from bot.events.notify import OutboxBroadcaster
+from bot.outbox.service import Outbox
 from bot.robots.sender import RobotSender
 from bot.robots.service import RobotsService
 from bot.sender import Sender
@@ -31,6 +34,7 @@ class Services:
     users: UserDirectory
     senders: dict[str, Sender] = field(default_factory=dict)
     robots: RobotsService | None = None
+    events: EventsFeature | None = None
 
     @classmethod
     def create(cls, config: Config, *, clock: Clock | None = None) -> Services:
@@ -48,6 +52,10 @@ class Services:
             users=UserDirectory(db, clock),
             senders={"robot": RobotSender(db, texts=texts, clock=clock)},
             robots=RobotsService(db, texts),
+            # Event notices are outbox broadcasts; the outbox worker paces and delivers them.
+            events=EventsFeature.create(
+                db, clock, texts, config.tz, OutboxBroadcaster(Outbox(db, clock))
+            ),
         )
 
     async def start(self) -> None:
@@ -61,6 +69,8 @@ class Services:
         telegram = self.senders.get("telegram")
         if self.robots is not None and telegram is not None:
             await self.robots.notify_broken(telegram, self.config.admin_ids)
+        if self.events is not None:
+            await self.events.tick()
 
     async def close(self) -> None:
         """Release connections."""

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
 
+from bot.clock import FakeClock
 from bot.db import Database
 from bot.models import RoleGrant, User
 from bot.models.outbox import OutboxRow, RowState
@@ -37,24 +37,17 @@ from bot.sender import (
     Unreachable,
 )
 
-PG_ADMIN = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-class Clock:
+class Clock(FakeClock):
     """A clock the tests move (the worker's sleeps move it too)."""
 
     def __init__(self, start: datetime = T0) -> None:
-        self._now = start
-
-    def now(self) -> datetime:
-        return self._now
-
-    def advance(self, delta: timedelta) -> None:
-        self._now += delta
+        super().__init__(start)
 
     async def sleep(self, seconds: float) -> None:
-        self._now += timedelta(seconds=seconds)
+        self.advance(timedelta(seconds=seconds))
 
 
 @dataclass(frozen=True)
@@ -103,35 +96,6 @@ class RecordingSink:
 
     async def update(self, status: BroadcastStatus) -> None:
         self.updates.append((self.clock.now(), status))
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def db(request: pytest.FixtureRequest, tmp_path: object) -> AsyncIterator[Database]:
-    if request.param == "sqlite":
-        database = Database(f"sqlite+aiosqlite:///{tmp_path}/outbox.db")
-        await database.upgrade()
-        yield database
-        await database.dispose()
-        return
-    name = f"outbox_{uuid.uuid4().hex[:12]}"
-    admin = Database(PG_ADMIN)
-    try:
-        async with admin.engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except OSError:
-        await admin.dispose()
-        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
-    database = Database(f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}")
-    try:
-        await database.upgrade()
-        yield database
-    finally:
-        await database.dispose()
-        async with admin.engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.dispose()
 
 
 def people(*ids: int) -> list[Recipient]:
@@ -532,3 +496,93 @@ def test_throttle_lets_one_update_per_interval() -> None:
     assert not throttle.due(1, T0 + timedelta(seconds=1.9))
     assert throttle.due(2, T0)
     assert throttle.due(1, T0 + timedelta(seconds=2))
+
+
+@dataclass(frozen=True)
+class Secretary:
+    user_id: int
+    secretary_park_ids: frozenset[int] = frozenset()
+    is_admin: bool = False
+
+
+async def _two_parks(db: Database) -> None:
+    from bot.models import City, Park
+
+    async with db.session() as s:
+        s.add(City(id=1, name="吉林"))
+        s.add_all([Park(id=1, name="A", city_id=1), Park(id=2, name="B", city_id=1)])
+        await s.flush()
+        s.add_all(
+            [
+                RoleGrant(user_id=11, role="member", park_id=1),
+                RoleGrant(user_id=12, role="member", park_id=1),
+                RoleGrant(user_id=21, role="member", park_id=2),
+            ]
+        )
+
+
+async def test_notice_scope_secretary_own_parks_admin_anywhere(db: Database) -> None:
+    from bot.outbox.notices import NoticeDraft, NoticeService
+
+    await _two_parks(db)
+    clock = Clock()
+    outbox = Outbox(db, clock)
+    notices = NoticeService(db, outbox)
+    sec = Secretary(5, frozenset({1}))
+    admin = Secretary(9, is_admin=True)
+    assert len(await notices.recipients(sec, [1])) == 2
+    for scope in ([2], [1, 2], None, []):
+        with pytest.raises(BroadcastDenied):
+            await notices.recipients(sec, scope)
+    assert len(await notices.recipients(admin, None)) == 3
+    bid = await notices.send(sec, NoticeDraft("开会", (1,)), progress_chat=5)
+    st = await outbox.status(bid)
+    assert (st.kind, st.total, st.created_by, st.park_ids, st.progress_chat) == (
+        "notice",
+        2,
+        5,
+        (1,),
+        5,
+    )
+
+
+def test_notice_text_limits_count_utf16() -> None:
+    from bot.outbox.notices import NoticeDraft, NoticeInvalid, NoticeService
+
+    NoticeService.validate(NoticeDraft("字" * 4096, None))
+    with pytest.raises(NoticeInvalid):
+        NoticeService.validate(NoticeDraft("😀" * 2049, None))  # 4098 UTF-16 units
+    with pytest.raises(NoticeInvalid):
+        NoticeService.validate(NoticeDraft("  ", None))
+
+
+def test_progress_text_running_final_and_cancelled() -> None:
+    from bot.outbox.progress import progress_text
+    from bot.texts import Texts
+
+    texts = Texts.load()
+    base: dict[str, Any] = {
+        "id": 7,
+        "kind": "notice",
+        "created_by": 1,
+        "created_at": T0,
+        "finished_at": None,
+        "total": 500,
+        "skipped": 3,
+    }
+    running = BroadcastStatus(
+        state="active", counts={"sent": 312, "failed": 2, "unreachable": 5}, **base
+    )
+    assert progress_text(texts, "zh", running) == "群发 #7：已发送 312/500，失败 2，无法送达 5"
+    done = BroadcastStatus(
+        state="done",
+        counts={"sent": 493, "failed": 2, "unreachable": 5},
+        rate_limited=2,
+        rate_limited_seconds=14.0,
+        **base,
+    )
+    summary = progress_text(texts, "en", done)
+    assert "finished: sent 493/500" in summary
+    assert "2 times, 14 s" in summary
+    cancelled = BroadcastStatus(state="cancelled", counts={"cancelled": 400}, **base)
+    assert "未发送 400" in progress_text(texts, "zh", cancelled)

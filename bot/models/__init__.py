@@ -1,6 +1,7 @@
 """Every table; importing this package registers them all on Base.metadata."""
 
 from bot.models.core import City, Park, PtbState, RoleGrant, User
+from bot.models.events import Event, EventPark, EventReminder, Rsvp  # noqa: F401
 from bot.models.robots import Robot
 
 __all__ = ["City", "Park", "PtbState", "Robot", "RoleGrant", "User"]

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.outbox.service import BroadcastStatus
+from bot.texts import Texts
 
 # Telegram allows about one edit per second per chat; two seconds leaves room for the rest.
 PROGRESS_INTERVAL = timedelta(seconds=2)
@@ -38,3 +39,37 @@ class ProgressThrottle:
     def forget(self, broadcast_id: int) -> None:
         """Drop the broadcast once its final summary went out."""
         self._last.pop(broadcast_id, None)
+
+
+def progress_text(texts: Texts, lang: str, status: BroadcastStatus) -> str:
+    """Return the creator's view of status: a running count, or the final summary."""
+    counts = {
+        "id": status.id,
+        "sent": status.sent,
+        "total": status.total,
+        "failed": status.failed,
+        "unreachable": status.unreachable,
+    }
+    if not status.finished:
+        return texts.get("outbox.progress", lang, **counts)
+    key = "outbox.summary_cancelled" if status.state == "cancelled" else "outbox.summary"
+    lines = [
+        texts.get(
+            key,
+            lang,
+            **counts,
+            uncertain=status.uncertain,
+            skipped=status.skipped,
+            cancelled=status.cancelled,
+        )
+    ]
+    if status.rate_limited:
+        lines.append(
+            texts.get(
+                "outbox.rate_limited",
+                lang,
+                count=status.rate_limited,
+                seconds=round(status.rate_limited_seconds),
+            )
+        )
+    return "\n".join(lines)

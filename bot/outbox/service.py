@@ -11,6 +11,8 @@ from typing import Protocol
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.access import AccessDenied
+from bot.clock import Clock
 from bot.db import Database
 from bot.models import RoleGrant, User
 from bot.models.outbox import OPEN_STATES, Broadcast, BroadcastState, OutboxRow, RowState
@@ -19,14 +21,6 @@ from bot.sender import OutgoingMessage
 
 TELEGRAM = "telegram"
 INSERT_CHUNK = 1000
-
-
-class Clock(Protocol):
-    """A source of the current time (aware, UTC)."""
-
-    def now(self) -> datetime:
-        """Return the current time."""
-        ...
 
 
 class OutboxActor(Protocol):
@@ -43,7 +37,7 @@ class OutboxActor(Protocol):
         ...
 
 
-class BroadcastDenied(PermissionError):
+class BroadcastDenied(AccessDenied):
     """Only the creator of a broadcast or an admin may act on it."""
 
 

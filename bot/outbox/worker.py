@@ -12,13 +12,14 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, update
 
+from bot.clock import Clock
 from bot.db import Database
 from bot.models import User
 from bot.models.outbox import OPEN_STATES, Broadcast, BroadcastState, OutboxRow, RowState
 from bot.outbox.codec import decode_message
 from bot.outbox.limiter import RateLimiter
 from bot.outbox.progress import ProgressSink, ProgressThrottle
-from bot.outbox.service import TELEGRAM, Clock, status_of
+from bot.outbox.service import TELEGRAM, status_of
 from bot.sender import (
     DeliveryError,
     OutgoingMessage,
