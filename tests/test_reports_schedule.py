@@ -54,8 +54,11 @@ def test_quarter_parse_and_neighbours() -> None:
 
 
 def test_active_quarters_are_the_last_two_ended() -> None:
-    assert active_quarters(date(2026, 1, 15), SETTINGS) == [Quarter(2025, 3), Quarter(2025, 4)]
-    assert active_quarters(date(2026, 5, 1), SETTINGS) == [Quarter(2025, 4), Quarter(2026, 1)]
+    every = ReportsSettings.load({})
+    assert active_quarters(date(2026, 1, 15), every) == [Quarter(2025, 3), Quarter(2025, 4)]
+    assert active_quarters(date(2026, 5, 1), every) == [Quarter(2025, 4), Quarter(2026, 1)]
+    # The shipped content starts with 2026Q4, the quarter the bot went live in.
+    assert active_quarters(date(2027, 1, 10), SETTINGS) == [Quarter(2026, 4)]
     late = ReportsSettings.load({"first_quarter": "2026Q1"})
     assert active_quarters(date(2026, 5, 1), late) == [Quarter(2026, 1)]
 
