@@ -9,6 +9,7 @@ from bot.access import AccessService, OrgService
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.db import Database
+from bot.reports.service import ReportsService
 from bot.sender import Sender
 from bot.texts import Texts
 from bot.users import UserDirectory
@@ -28,20 +29,23 @@ class Services:
     org: OrgService
     users: UserDirectory
     senders: dict[str, Sender] = field(default_factory=dict)
+    reports: ReportsService | None = None
 
     @classmethod
     def create(cls, config: Config, *, clock: Clock | None = None) -> Services:
         """Build every service for config (no I/O yet)."""
         db = Database(config.database_url)
         clock = clock or SystemClock()
+        texts = Texts.load()
         return cls(
             config=config,
             db=db,
-            texts=Texts.load(),
+            texts=texts,
             clock=clock,
             access=AccessService(db, config.admin_ids),
             org=OrgService(db),
             users=UserDirectory(db, clock),
+            reports=ReportsService(db, texts, admin_ids=config.admin_ids),
         )
 
     async def start(self) -> None:
@@ -52,6 +56,13 @@ class Services:
         """Run every feature's due work once (reminders, closing dates, deliveries)."""
         # Features append their tick calls here; each must be idempotent and derive what is due
         # from the database, so a missed or repeated tick never loses or doubles anything.
+        telegram = self.senders.get("telegram")
+        if self.reports is not None and telegram is not None:
+            try:
+                await self.reports.tick(self.clock.now(), telegram)
+            except Exception:
+                # One feature's failure must not starve the others; it is retried next tick.
+                log.exception("reports tick failed")
 
     async def close(self) -> None:
         """Release connections."""

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -16,6 +14,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from bot.access import AccessDenied, Actor, Grant, Role
 from bot.db import Database
 from bot.models.core import City, RoleGrant, User
 from bot.models.reports import CalendarNotice, ReportNudge, ReportSend, ReportUpload
@@ -24,7 +23,6 @@ from bot.reports.schedule import Quarter, ReportsSettings
 from bot.reports.service import (
     ACTION_SUBMITTED,
     ACTION_UPLOAD,
-    ReportsDenied,
     ReportsService,
     parse_ref,
 )
@@ -41,7 +39,6 @@ from bot.sender import (
 from bot.texts import Texts
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-PG_ADMIN = os.environ.get("PARKBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 ADMIN = 900
 CC1, CC2, JL = 101, 102, 201  # officials: two of 长春市, one of 吉林市
 Q3 = Quarter(2025, 3)  # due 2025-10-21; reminders 10-14, 10-20, 10-21; escalation 10-24
@@ -78,39 +75,20 @@ class FakeSender:
         self.sent.clear()
 
 
-@dataclass(frozen=True)
-class Who:
-    """Stand-in for bot.access.Actor with just what ReportsService reads."""
-
-    user_id: int
-    is_admin: bool = False
-    official_city_ids: frozenset[int] = frozenset()
-
-
-async def _pg_admin(sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(PG_ADMIN, timeout=5)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
+def Who(
+    user_id: int, *, is_admin: bool = False, official_city_ids: frozenset[int] = frozenset()
+) -> Actor:
+    """Return an Actor holding admin and/or official grants."""
+    grants = {Grant(Role.OFFICIAL, city_id=c) for c in official_city_ids}
+    if is_admin:
+        grants.add(Grant(Role.ADMIN))
+    return Actor(user_id, frozenset(grants))
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    if request.param == "sqlite":
-        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'reports.db'}")
-        name = None
-    else:
-        name = f"parkbot_reports_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-        try:
-            await _pg_admin(f'CREATE DATABASE "{name}"')
-        except OSError as exc:
-            pytest.skip(f"PostgreSQL not reachable: {exc}")
-        base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-        database = Database(f"{base}/{name}")
-    await database.upgrade()
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    """Return the migrated database (SQLite or PostgreSQL) with two cities and their officials."""
+    database = Database(db_url)
     async with database.session() as session:
         session.add_all([City(id=1, name="长春市"), City(id=2, name="吉林市")])
         session.add_all(
@@ -133,13 +111,11 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
         yield database
     finally:
         await database.dispose()
-        if name is not None:
-            await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
 def settings() -> ReportsSettings:
-    return ReportsSettings.load({"first_quarter": "2025Q3"})
+    return ReportsSettings.load({"first_quarter": "2025Q3", "city_suffixes": ["市"]})
 
 
 def make_service(
@@ -242,7 +218,7 @@ async def test_confirm_stops_the_rest_and_tells_the_other_officials(
 async def test_only_the_citys_officials_or_admins_may_confirm(
     service: ReportsService, sender: FakeSender
 ) -> None:
-    with pytest.raises(ReportsDenied):
+    with pytest.raises(AccessDenied):
         await service.mark_submitted(Who(JL, official_city_ids=frozenset({2})), 1, Q3, sender)
     result = await service.mark_submitted(Who(ADMIN, is_admin=True), 1, Q3, sender, via="admin")
     assert result.created
@@ -443,7 +419,7 @@ async def test_upload_forwards_to_admins_and_counts_as_submitted(
     sender.clear()
     await service.tick(at("2025-10-14"), sender)
     assert sender.to(JL) == []
-    with pytest.raises(ReportsDenied):
+    with pytest.raises(AccessDenied):
         await service.upload(Who(CC1, official_city_ids=frozenset({1})), 2, Q3, file, sender)
 
 
@@ -458,7 +434,7 @@ async def test_nudge_is_relayed_to_the_citys_officials(
     async with service.db.session() as session:
         (row,) = (await session.scalars(select(ReportNudge))).all()
     assert (row.admin_id, row.delivered, row.text) == (ADMIN, 2, "请本周内报送")
-    with pytest.raises(ReportsDenied):
+    with pytest.raises(AccessDenied):
         await service.nudge(Who(CC1, official_city_ids=frozenset({1})), 2, Q3, "x", sender)
 
 
@@ -500,7 +476,7 @@ async def test_board_for_admins_and_officials(service: ReportsService, sender: F
 
     own = await service.board(Who(JL, official_city_ids=frozenset({2})), now)
     assert [r.city for r in own.rows] == ["吉林市"]
-    with pytest.raises(ReportsDenied):
+    with pytest.raises(AccessDenied):
         await service.board(Who(555), now)
 
     message = service.board_document(board, "zh")

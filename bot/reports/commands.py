@@ -30,8 +30,17 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="folder of <year>.yaml holiday files (default: content/holidays)",
     )
     schedule.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE)
-    schedule.set_defaults(handler=run_schedule)
+    schedule.set_defaults(handler=run_schedule, func=_cmd_schedule)
     return parser
+
+
+def register(subparsers: Any, _admin_subparsers: Any) -> None:
+    """Add `reports` to the parkbot CLI (bot.cli.FEATURE_PARSERS calls this)."""
+    add_parser(subparsers)
+
+
+async def _cmd_schedule(args: argparse.Namespace, _config: object) -> int:
+    return run_schedule(args)
 
 
 def run_schedule(args: argparse.Namespace, out: TextIO | None = None) -> int:

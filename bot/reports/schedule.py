@@ -81,6 +81,7 @@ class ReportsSettings:
     board_quarters: int = 4
     first_quarter: Quarter | None = None
     clause: str = ""
+    city_suffixes: tuple[str, ...] = ()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -138,6 +139,7 @@ class ReportsSettings:
             board_quarters=board,
             first_quarter=first_quarter,
             clause=str(raw.get("clause", "")),
+            city_suffixes=tuple(str(x) for x in raw.get("city_suffixes") or ()),
         )
 
 

@@ -9,12 +9,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
-from typing import Literal, Protocol
+from typing import Literal
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.access import AccessDenied, Actor
 from bot.db import Database
 from bot.models.core import City, RoleGrant, User
 from bot.models.reports import (
@@ -58,23 +59,6 @@ ACTION_NUDGE = "rp:nudge:"
 MAX_ATTEMPTS = 5
 
 CellState = Literal["submitted", "due", "overdue"]
-
-
-class ReportsDenied(PermissionError):
-    """The person may not act for that city (not its official, not a provincial admin)."""
-
-
-class ReportsActor(Protocol):
-    """Who is acting: the parts of bot.access.Actor this service needs."""
-
-    @property
-    def user_id(self) -> int: ...
-
-    @property
-    def is_admin(self) -> bool: ...
-
-    @property
-    def official_city_ids(self) -> frozenset[int] | set[int]: ...
 
 
 @dataclass
@@ -504,10 +488,6 @@ class ReportsService:
         users = await session.scalars(select(User).where(User.id.in_(wanted)))
         return {u.id: u.name or str(u.id) for u in users}
 
-    def _check(self, actor: ReportsActor, city_id: int) -> None:
-        if not (actor.is_admin or city_id in actor.official_city_ids):
-            raise ReportsDenied(f"user {actor.user_id} may not act for city {city_id}")
-
     async def city_name(self, city_id: int) -> str:
         """Return a city's name; KeyError if there is none."""
         async with self.db.session() as session:
@@ -517,7 +497,7 @@ class ReportsService:
         return city.name
 
     async def city_by_name(self, name: str) -> City | None:
-        """Return the city called name (exact, then without a trailing 市/州 difference)."""
+        """Return the city called name (exact, then ignoring suffixes such as 市 or 州)."""
         wanted = name.strip()
         async with self.db.session() as session:
             cities = (await session.scalars(select(City))).all()
@@ -525,7 +505,9 @@ class ReportsService:
             if city.name == wanted:
                 return city
         for city in cities:
-            if city.name.rstrip("市州") == wanted.rstrip("市州"):
+            if _bare(city.name, self.settings.city_suffixes) == _bare(
+                wanted, self.settings.city_suffixes
+            ):
                 return city
         return None
 
@@ -533,7 +515,7 @@ class ReportsService:
 
     async def mark_submitted(
         self,
-        actor: ReportsActor,
+        actor: Actor,
         city_id: int,
         quarter: Quarter,
         sender: Sender,
@@ -541,7 +523,7 @@ class ReportsService:
         via: str = "button",
     ) -> SubmitResult:
         """Record the city's report as sent (stopping its reminders); tell its other officials."""
-        self._check(actor, city_id)
+        actor.require_official(city_id)
         q = str(quarter)
         async with self.db.session() as session:
             city = await session.get(City, city_id)
@@ -596,14 +578,14 @@ class ReportsService:
 
     async def upload(
         self,
-        actor: ReportsActor,
+        actor: Actor,
         city_id: int,
         quarter: Quarter,
         attachment: Attachment,
         sender: Sender,
     ) -> UploadResult:
         """Keep the report file, forward it to the provincial admins and record the submission."""
-        self._check(actor, city_id)
+        actor.require_official(city_id)
         if attachment.file_id is None:
             raise ValueError("an uploaded report is kept by its file id")
         async with self.db.session() as session:
@@ -642,11 +624,10 @@ class ReportsService:
         return UploadResult(forwarded, submission)
 
     async def nudge(
-        self, actor: ReportsActor, city_id: int, quarter: Quarter, text: str, sender: Sender
+        self, actor: Actor, city_id: int, quarter: Quarter, text: str, sender: Sender
     ) -> int:
         """Relay a provincial admin's text to the city's officials; return how many got it."""
-        if not actor.is_admin:
-            raise ReportsDenied(f"user {actor.user_id} is not a provincial admin")
+        actor.require_admin()
         async with self.db.session() as session:
             if await session.get(City, city_id) is None:
                 raise KeyError(city_id)
@@ -687,10 +668,10 @@ class ReportsService:
             quarters.append(quarters[-1].prev())
         return tuple(quarters)
 
-    async def board(self, actor: ReportsActor, now: datetime) -> Board:
+    async def board(self, actor: Actor, now: datetime) -> Board:
         """Return every city (admins) or the actor's cities (officials) × the last quarters."""
         if not actor.is_admin and not actor.official_city_ids:
-            raise ReportsDenied(f"user {actor.user_id} is neither admin nor official")
+            raise AccessDenied(f"user {actor.user_id} is neither admin nor official")
         today = self.today(now)
         quarters = self.board_quarters(today)
         async with self.db.session() as session:
@@ -790,7 +771,7 @@ class ReportsService:
 
     async def record_submission(
         self,
-        actor: ReportsActor,
+        actor: Actor,
         quarter: Quarter,
         city_name: str | None,
         sender: Sender,
@@ -825,6 +806,13 @@ def parse_ref(data: str, prefix: str) -> tuple[int, Quarter]:
     return int(city_text), Quarter.parse(quarter_text)
 
 
+def _bare(name: str, suffixes: Sequence[str]) -> str:
+    for suffix in suffixes:
+        if suffix and name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
 def _now() -> datetime:
     # Bookkeeping timestamps only (created_at/updated_at); every decision uses the tick's `now`.
     from bot.db import utcnow
@@ -838,7 +826,6 @@ __all__: Sequence[str] = [
     "ACTION_UPLOAD",
     "Board",
     "Cell",
-    "ReportsDenied",
     "ReportsService",
     "SubmitResult",
     "TickReport",
