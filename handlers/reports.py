@@ -16,7 +16,10 @@ Nudge conversation (state diagram):
 
 from __future__ import annotations
 
+import contextlib
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -171,7 +174,10 @@ async def on_submitted(update: Update, ctx: Ctx) -> None:
         await query.answer(ctx.t("core.stale_button"))
         return
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    # Already without buttons (pressed twice, on another device) or too old to edit: the
+    # confirmation below is what matters.
+    with contextlib.suppress(BadRequest):
+        await query.edit_message_reply_markup(None)
     await _say(update, ctx, _submitted_text(ctx, service, result))
 
 
