@@ -492,3 +492,15 @@ async def test_board_for_admins_and_officials(service: ReportsService, sender: F
 
     # The board's quarters roll over when a quarter ends.
     assert service.board_quarters(date(2026, 1, 1))[0] == Quarter(2025, 4)
+
+
+async def test_caught_up_reminder_counts_from_the_day_it_goes_out(
+    service: ReportsService, sender: FakeSender
+) -> None:
+    # before5 (Tue Oct 14, 09:00) sent at 08:00 the next morning: 4 working days are left.
+    await service.tick(at("2025-10-15", "08:00"), sender)
+    assert "还剩 4 个工作日" in sender.to(JL)[0]
+    sender.clear()
+    # The due-day slot (Oct 21) caught up on Oct 22 before 09:00 says overdue, not "today".
+    await service.tick(at("2025-10-22", "08:00"), sender)
+    assert "已逾期 1 个工作日" in sender.to(JL)[0]

@@ -222,7 +222,7 @@ class ReportsService:
                             slot,
                             slot is live,
                             rows.get(key),
-                            partial(self._reminder, plan, slot, city_id, city, people, user_id),
+                            partial(self._reminder, plan, today, city_id, city, people, user_id),
                             sender,
                             report,
                         )
@@ -235,7 +235,7 @@ class ReportsService:
                             slot,
                             fresh,
                             rows.get(key),
-                            partial(self._escalation, plan, slot, city_id, city, people, user_id),
+                            partial(self._escalation, plan, today, city_id, city, people, user_id),
                             sender,
                             report,
                         )
@@ -263,10 +263,16 @@ class ReportsService:
         elif not live and existing is None and await self._record(key, slot.at, "missed"):
             report.missed += 1
 
+    def standing(self, plan: QuarterSchedule, today: date) -> int:
+        """Return working days left until due (≥ 0), or minus the working days overdue (≤ -1)."""
+        if today <= plan.due.day:
+            return self.calendar.workdays_between(today, plan.due.day)
+        return -max(1, self.calendar.workdays_between(plan.due.day, today))
+
     def _reminder(
         self,
         plan: QuarterSchedule,
-        slot: Slot,
+        today: date,
         city_id: int,
         city: str,
         people: _Recipients,
@@ -274,16 +280,15 @@ class ReportsService:
     ) -> OutgoingMessage:
         lang = people.lang(user_id)
         values = self._common(plan, city, lang)
-        if slot.kind == "overdue":
-            text = self.texts.get(
-                "reports.reminder.overdue", lang, days=-slot.workdays_left, **values
-            )
-        elif slot.workdays_left == 0:
+        # Counted from the day it goes out, not from the slot: a reminder caught up after a
+        # restart must not claim a day more than is left.
+        left = self.standing(plan, today)
+        if left < 0:
+            text = self.texts.get("reports.reminder.overdue", lang, days=-left, **values)
+        elif left == 0:
             text = self.texts.get("reports.reminder.due", lang, **values)
         else:
-            text = self.texts.get(
-                "reports.reminder.before", lang, left=slot.workdays_left, **values
-            )
+            text = self.texts.get("reports.reminder.before", lang, left=left, **values)
         ref = f"{city_id}:{plan.quarter}"
         buttons = (
             (
@@ -296,7 +301,7 @@ class ReportsService:
     def _escalation(
         self,
         plan: QuarterSchedule,
-        slot: Slot,
+        today: date,
         city_id: int,
         city: str,
         people: _Recipients,
@@ -309,7 +314,7 @@ class ReportsService:
             city=city,
             quarter=self.quarter_label(plan.quarter, lang),
             due=plan.due.day.isoformat(),
-            days=-slot.workdays_left,
+            days=max(1, -self.standing(plan, today)),
         )
         button = Button(
             self.texts.get("reports.button.nudge", lang), f"{ACTION_NUDGE}{city_id}:{plan.quarter}"
