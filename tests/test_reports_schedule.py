@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import list_files
+from bot.content import list_files, read_yaml
 from bot.reports import commands
 from bot.reports.calendar import HolidayFileError, WorkingCalendar
 from bot.reports.schedule import (
@@ -18,6 +18,7 @@ from bot.reports.schedule import (
     active_quarters,
     schedule_for,
 )
+from bot.texts import Texts
 
 SETTINGS = ReportsSettings.load()
 
@@ -285,3 +286,14 @@ def test_cli_package_year(capsys: pytest.CaptureFixture[str]) -> None:
     assert "2025-10-21" in out
     assert "[package]" in out
     assert "[fallback]" not in out
+
+
+# --- content guards --------------------------------------------------------------------------
+
+
+def test_reminder_quotes_item_10_of_the_notice_verbatim() -> None:
+    notice = read_yaml("notice", "notice.yaml")
+    (item,) = [c for c in notice["clauses"] if c["id"] == "i10"]
+    texts = Texts.load()
+    assert texts.get("reports.wording", "zh") in item["text"]
+    assert item["cite"] in texts.get("reports.clause", "zh")

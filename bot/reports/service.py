@@ -55,6 +55,9 @@ ACTION_SUBMITTED = "rp:done:"
 ACTION_UPLOAD = "rp:up:"
 ACTION_NUDGE = "rp:nudge:"
 
+# Rows per INSERT when recording missed slots (well under SQLite's bound-parameter limit).
+_BATCH = 500
+
 # A send that hit a rate limit or a server error is tried again on later ticks, this often.
 MAX_ATTEMPTS = 5
 
@@ -201,6 +204,7 @@ class ReportsService:
                 )
             }
         await self._notice_missing_years(now, sender, people, report)
+        missed: list[tuple[tuple[int, str, str, int], datetime]] = []
         for plan in plans:
             due_slots = [s for s in plan.slots(today) if s.at <= now]
             city_slots = [s for s in due_slots if s.kind != "escalation"]
@@ -225,6 +229,7 @@ class ReportsService:
                             partial(self._reminder, plan, today, city_id, city, people, user_id),
                             sender,
                             report,
+                            missed,
                         )
                 for slot in escalations:
                     fresh = now - slot.at <= self.settings.catch_up
@@ -238,7 +243,9 @@ class ReportsService:
                             partial(self._escalation, plan, today, city_id, city, people, user_id),
                             sender,
                             report,
+                            missed,
                         )
+        report.missed += await self._record_missed(missed)
         if report.sent or report.missed or report.failed:
             log.info("reports tick at %s: %s", now.isoformat(), report)
         return report
@@ -252,16 +259,17 @@ class ReportsService:
         build: Callable[[], OutgoingMessage],
         sender: Sender,
         report: TickReport,
+        missed: list[tuple[tuple[int, str, str, int], datetime]],
     ) -> None:
-        """Send one due slot to one person if it is live and unclaimed, else record it missed."""
+        """Send one due slot to one person if it is live and unclaimed, else note it missed."""
         if live and (existing is None or existing.status == "retry"):
             status = await self._deliver(key, slot.at, existing, sender, build())
             if status is None:
                 report.skipped += 1
             else:
                 report.add(status)
-        elif not live and existing is None and await self._record(key, slot.at, "missed"):
-            report.missed += 1
+        elif not live and existing is None:
+            missed.append((key, slot.at))
 
     def standing(self, plan: QuarterSchedule, today: date) -> int:
         """Return working days left until due (≥ 0), or minus the working days overdue (≤ -1)."""
@@ -394,6 +402,40 @@ class ReportsService:
                 .returning(ReportSend.id)
             )
             return (await session.execute(stmt)).scalar_one_or_none()
+
+    async def _record_missed(
+        self, missed: list[tuple[tuple[int, str, str, int], datetime]]
+    ) -> int:
+        """Record slots that will never be sent, in batches; return how many rows were new."""
+        created = 0
+        now = _now()
+        for start in range(0, len(missed), _BATCH):
+            values = [
+                {
+                    "city_id": city_id,
+                    "quarter": quarter,
+                    "slot": slot,
+                    "user_id": user_id,
+                    "status": "missed",
+                    "attempts": 0,
+                    "due_at": due_at,
+                    "created_at": now,
+                    "updated_at": now,
+                    "detail": "",
+                }
+                for (city_id, quarter, slot, user_id), due_at in missed[start : start + _BATCH]
+            ]
+            async with self.db.session() as session:
+                stmt = (
+                    self._insert(ReportSend)
+                    .values(values)
+                    .on_conflict_do_nothing(
+                        index_elements=["city_id", "quarter", "slot", "user_id"]
+                    )
+                    .returning(ReportSend.id)
+                )
+                created += len((await session.execute(stmt)).all())
+        return created
 
     async def _claim_retry(self, row: ReportSend) -> bool:
         """Take a send row back from "retry" for one more attempt; False if another process did."""
