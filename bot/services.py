@@ -9,7 +9,12 @@ from bot.access import AccessService, OrgService
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.db import Database
+from bot.events import EventsFeature
+from bot.events.notify import OutboxBroadcaster
+from bot.outbox.service import Outbox
 from bot.reports.service import ReportsService
+from bot.robots.sender import RobotSender
+from bot.robots.service import RobotsService
 from bot.sender import Sender
 from bot.texts import Texts
 from bot.users import UserDirectory
@@ -29,6 +34,8 @@ class Services:
     org: OrgService
     users: UserDirectory
     senders: dict[str, Sender] = field(default_factory=dict)
+    robots: RobotsService | None = None
+    events: EventsFeature | None = None
     reports: ReportsService | None = None
 
     @classmethod
@@ -45,6 +52,12 @@ class Services:
             access=AccessService(db, config.admin_ids),
             org=OrgService(db),
             users=UserDirectory(db, clock),
+            senders={"robot": RobotSender(db, texts=texts, clock=clock)},
+            robots=RobotsService(db, texts),
+            # Event notices are outbox broadcasts; the outbox worker paces and delivers them.
+            events=EventsFeature.create(
+                db, clock, texts, config.tz, OutboxBroadcaster(Outbox(db, clock))
+            ),
             reports=ReportsService(db, texts, admin_ids=config.admin_ids),
         )
 
@@ -57,6 +70,10 @@ class Services:
         # Features append their tick calls here; each must be idempotent and derive what is due
         # from the database, so a missed or repeated tick never loses or doubles anything.
         telegram = self.senders.get("telegram")
+        if self.robots is not None and telegram is not None:
+            await self.robots.notify_broken(telegram, self.config.admin_ids)
+        if self.events is not None:
+            await self.events.tick()
         if self.reports is not None and telegram is not None:
             try:
                 await self.reports.tick(self.clock.now(), telegram)
@@ -66,4 +83,7 @@ class Services:
 
     async def close(self) -> None:
         """Release connections."""
+        robot_sender = self.senders.get("robot")
+        if isinstance(robot_sender, RobotSender):
+            await robot_sender.close()
         await self.db.dispose()
