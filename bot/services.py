@@ -12,6 +12,7 @@ from bot.db import Database
 from bot.events import EventsFeature
 from bot.events.notify import OutboxBroadcaster
 from bot.outbox.service import Outbox
+from bot.reports.service import ReportsService
 from bot.robots.sender import RobotSender
 from bot.robots.service import RobotsService
 from bot.sender import Sender
@@ -35,6 +36,7 @@ class Services:
     senders: dict[str, Sender] = field(default_factory=dict)
     robots: RobotsService | None = None
     events: EventsFeature | None = None
+    reports: ReportsService | None = None
 
     @classmethod
     def create(cls, config: Config, *, clock: Clock | None = None) -> Services:
@@ -56,6 +58,7 @@ class Services:
             events=EventsFeature.create(
                 db, clock, texts, config.tz, OutboxBroadcaster(Outbox(db, clock))
             ),
+            reports=ReportsService(db, texts, admin_ids=config.admin_ids),
         )
 
     async def start(self) -> None:
@@ -71,6 +74,12 @@ class Services:
             await self.robots.notify_broken(telegram, self.config.admin_ids)
         if self.events is not None:
             await self.events.tick()
+        if self.reports is not None and telegram is not None:
+            try:
+                await self.reports.tick(self.clock.now(), telegram)
+            except Exception:
+                # One feature's failure must not starve the others; it is retried next tick.
+                log.exception("reports tick failed")
 
     async def close(self) -> None:
         """Release connections."""
