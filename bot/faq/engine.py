@@ -1,0 +1,442 @@
+"""Rank the FAQ entries for a member's question and decide whether the notice answers it."""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import jieba
+from rapidfuzz import fuzz, process
+
+from bot.content import read_text, read_yaml
+from bot.faq.normalize import normalize
+from bot.faq.pinyin import syllables
+from bot.notice import Clause, Notice
+
+MatchKind = Literal["answer", "not_covered", "greeting", "thanks", "empty"]
+
+MAX_ALTERNATIVES = 3
+
+# Token kinds and how much each counts in BM25: whole words carry meaning; character bigrams
+# and pinyin bigrams only rescue segmentation slips, typos and homophones.
+WORD, BIGRAM, PINYIN = "w:", "b:", "p:"
+TOKEN_WEIGHT = {WORD: 1.0, BIGRAM: 0.5, PINYIN: 0.4}
+K1, B = 1.2, 0.5
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A verbatim piece of a clause that an answer quotes."""
+
+    clause: str
+    text: str
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    """One question of the FAQ with its answer and the clauses it rests on."""
+
+    id: str
+    question: str
+    paraphrases: tuple[str, ...]
+    answer: str
+    quotes: tuple[Quote, ...]
+    clauses: tuple[str, ...]
+    related: tuple[str, ...]
+
+    @classmethod
+    def from_data(cls, raw: dict[str, Any]) -> FaqEntry:
+        """Build an entry from its parsed YAML mapping."""
+        return cls(
+            id=str(raw["id"]),
+            question=str(raw["question"]),
+            paraphrases=tuple(str(p) for p in raw.get("paraphrases") or ()),
+            answer=str(raw["answer"]).strip(),
+            quotes=tuple(
+                Quote(clause=str(q["clause"]), text=str(q["text"])) for q in raw.get("quotes") or ()
+            ),
+            clauses=tuple(str(c) for c in raw.get("clauses") or ()),
+            related=tuple(str(r) for r in raw.get("related") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class Match:
+    """The engine's verdict on one question."""
+
+    entry: FaqEntry | None
+    confidence: float
+    answered: bool
+    alternatives: list[tuple[FaqEntry, float]] = field(default_factory=list)
+    kind: MatchKind = "answer"
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Logistic weights turning match features into a confidence, and the answer threshold."""
+
+    weights: dict[str, float]
+    bias: float
+    threshold: float
+
+    def confidence(self, features: dict[str, float]) -> float:
+        """Return the calibrated probability that the top entry answers the question."""
+        z = self.bias + sum(w * features.get(name, 0.0) for name, w in self.weights.items())
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+class _Bm25:
+    """BM25 over one text field per entry, with weighted query tokens."""
+
+    def __init__(self, docs: list[Counter[str]]) -> None:
+        self.size = len(docs)
+        lengths = [sum(d.values()) for d in docs]
+        average = (sum(lengths) / len(lengths)) if lengths else 1.0
+        frequency: Counter[str] = Counter()
+        for doc in docs:
+            frequency.update(doc.keys())
+        self.idf = {t: self._idf(n) for t, n in frequency.items()}
+        self.unseen_idf = self._idf(0)
+        self.postings: dict[str, list[tuple[int, float]]] = {}
+        for index, (doc, length) in enumerate(zip(docs, lengths, strict=True)):
+            norm = K1 * (1 - B + B * length / (average or 1.0))
+            for token, tf in doc.items():
+                gain = self.idf[token] * tf * (K1 + 1) / (tf + norm)
+                self.postings.setdefault(token, []).append((index, gain))
+
+    def _idf(self, n: int) -> float:
+        """Return the BM25 inverse document frequency of a token in n documents."""
+        return math.log(1 + (self.size - n + 0.5) / (n + 0.5))
+
+    def score(self, query: dict[str, float]) -> list[float]:
+        """Return each entry's score for the weighted query tokens."""
+        scores = [0.0] * self.size
+        for token, weight in query.items():
+            for index, gain in self.postings.get(token, ()):
+                scores[index] += weight * gain
+        return scores
+
+    def ideal(self, query: dict[str, float]) -> float:
+        """Return what a document holding every query token once would score."""
+        return sum(w * self.idf.get(t, self.unseen_idf) for t, w in query.items())
+
+
+@dataclass
+class _Lexicon:
+    """Alias table, stop words and out-of-scope terms, all in normalised form."""
+
+    aliases: dict[str, str]
+    stopwords: frozenset[str]
+    out_of_scope: frozenset[str]
+    in_scope: frozenset[str]
+    alias_pattern: re.Pattern[str] | None = None
+    oos_pattern: re.Pattern[str] | None = None
+
+    def compile(self) -> None:
+        """Build the longest-first regexes for alias expansion and out-of-scope detection."""
+        self.alias_pattern = _alternation(self.aliases)
+        self.oos_pattern = _alternation(self.out_of_scope)
+
+
+def _alternation(terms: Iterable[str]) -> re.Pattern[str] | None:
+    """Return a regex matching any of the terms, longest first, or None for no terms."""
+    ordered = sorted({t for t in terms if t}, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+
+@dataclass
+class _Smalltalk:
+    """Phrases that make a message a greeting or thanks instead of a question."""
+
+    greeting: frozenset[str]
+    thanks: frozenset[str]
+    pattern: re.Pattern[str]
+
+    @classmethod
+    def from_data(cls, data: dict[str, list[str]]) -> _Smalltalk:
+        """Build the detector from content/faq/smalltalk.yaml."""
+        greeting = frozenset(normalize(p) for p in data.get("greeting") or ())
+        thanks = frozenset(normalize(p) for p in data.get("thanks") or ())
+        fillers = {normalize(p) for p in data.get("fillers") or ()}
+        words = sorted(greeting | thanks | fillers, key=len, reverse=True)
+        pattern = re.compile("(?:" + "|".join(map(re.escape, [w for w in words if w])) + ")+")
+        return cls(greeting, thanks, pattern)
+
+    def classify(self, text: str) -> MatchKind | None:
+        """Return "greeting" or "thanks" when text is made only of small talk, else None."""
+        if not text or len(text) > 24 or not self.pattern.fullmatch(text):
+            return None
+        if any(t in text for t in self.thanks):
+            return "thanks"
+        return "greeting"
+
+
+class FaqEngine:
+    """The FAQ with its search index; build it once with `load` and share it."""
+
+    def __init__(
+        self,
+        notice: Notice,
+        entries: list[FaqEntry],
+        lexicon: _Lexicon,
+        smalltalk: _Smalltalk,
+        calibration: Calibration,
+        userdict: str,
+    ) -> None:
+        self.notice = notice
+        self.entries = entries
+        self._by_id = {e.id: e for e in entries}
+        self._lexicon = lexicon
+        self._lexicon.compile()
+        self._smalltalk = smalltalk
+        self.calibration = calibration
+        self._tokenizer = jieba.Tokenizer()
+        self._tokenizer.initialize()
+        if userdict.strip():
+            self._tokenizer.load_userdict(io.StringIO(userdict))
+        for term in {*lexicon.aliases.values(), *lexicon.in_scope, *lexicon.out_of_scope}:
+            if len(term) > 1 and not term.isascii():
+                self._tokenizer.add_word(term, freq=50_000)
+        self._build_index()
+
+    @classmethod
+    def load(cls) -> FaqEngine:
+        """Read the notice, the FAQ and its word lists from content/ and build the index."""
+        jieba.setLogLevel(logging.WARNING)
+        notice = Notice.load()
+        faq = read_yaml("faq", "faq.yaml")
+        raw_entries = faq["entries"] if isinstance(faq, dict) else faq
+        entries = [FaqEntry.from_data(raw) for raw in raw_entries]
+        aliases = _read_aliases(read_yaml("faq", "aliases.yaml"))
+        extra = read_yaml("faq", "terms_extra.yaml") or {}
+        aliases.update(_read_aliases(extra.get("aliases") or {}))
+        lexicon = _Lexicon(
+            aliases=aliases,
+            stopwords=frozenset(normalize(w) for w in extra.get("stopwords") or ()),
+            out_of_scope=frozenset(normalize(w) for w in extra.get("out_of_scope") or ()),
+            in_scope=frozenset(normalize(w) for w in extra.get("in_scope") or ()),
+        )
+        smalltalk = _Smalltalk.from_data(read_yaml("faq", "smalltalk.yaml") or {})
+        raw_cal = read_yaml("faq", "calibration.yaml") or {}
+        calibration = Calibration(
+            weights={str(k): float(v) for k, v in (raw_cal.get("weights") or {}).items()},
+            bias=float(raw_cal.get("bias", 0.0)),
+            threshold=float(raw_cal.get("threshold", 0.5)),
+        )
+        return cls(notice, entries, lexicon, smalltalk, calibration, read_text("faq", "userdict.txt"))
+
+    # -- index -----------------------------------------------------------------------------
+
+    def _build_index(self) -> None:
+        """Tokenise every entry's questions (primary) and answer and clauses (secondary)."""
+        primary: list[Counter[str]] = []
+        secondary: list[Counter[str]] = []
+        self._choices: list[str] = []
+        self._choice_entry: list[int] = []
+        vocabulary: set[str] = set()
+        for index, entry in enumerate(self.entries):
+            doc: Counter[str] = Counter()
+            for question in (entry.question, *entry.paraphrases):
+                expanded = self._expand(normalize(question))
+                doc.update(self._tokens(expanded))
+                self._choices.append(expanded)
+                self._choice_entry.append(index)
+            primary.append(doc)
+            texts = [entry.answer, *(q.text for q in entry.quotes)]
+            texts += [self._clause_text(c) for c in entry.clauses]
+            weak: Counter[str] = Counter()
+            for text in texts:
+                weak.update(self._tokens(self._expand(normalize(text))))
+            secondary.append(weak)
+            vocabulary.update(t for t in doc if t.startswith((WORD, PINYIN)))
+            vocabulary.update(t for t in weak if t.startswith((WORD, PINYIN)))
+        self._primary = _Bm25(primary)
+        self._secondary = _Bm25(secondary)
+        self._vocabulary = frozenset(vocabulary)
+
+    def _clause_text(self, clause_id: str) -> str:
+        """Return a clause's title and text, or nothing for an id the notice lacks."""
+        if not self.notice.has(clause_id):
+            return ""
+        clause = self.notice.clause(clause_id)
+        return clause.title + clause.text
+
+    # -- analysis --------------------------------------------------------------------------
+
+    def _expand(self, text: str) -> str:
+        """Return text with colloquial, pinyin and English aliases replaced by canonical terms."""
+        pattern = self._lexicon.alias_pattern
+        if pattern is None:
+            return text
+        aliases = self._lexicon.aliases
+        return pattern.sub(lambda m: aliases[m.group(0)], text)
+
+    def _words(self, text: str) -> list[str]:
+        """Return the jieba words of text, fine-grained, without stop words."""
+        stop = self._lexicon.stopwords
+        return [w for w in self._tokenizer.cut_for_search(text, HMM=False) if w not in stop]
+
+    def _tokens(self, text: str) -> Iterator[str]:
+        """Yield the word, character-bigram and pinyin-bigram tokens of a normalised text."""
+        words = self._words(text)
+        for word in words:
+            yield WORD + word
+        content = "".join(w for w in self._tokenizer.cut(text, HMM=False) if w not in self._lexicon.stopwords)
+        for a, b in zip(content, content[1:], strict=False):
+            if not (a.isascii() or b.isascii()):
+                yield BIGRAM + a + b
+        for pair in _pinyin_pairs(content):
+            yield PINYIN + pair
+
+    def _query(self, text: str) -> dict[str, float]:
+        """Return the weighted query tokens of a normalised, expanded text."""
+        query: dict[str, float] = {}
+        for token in self._tokens(text):
+            weight = TOKEN_WEIGHT[token[:2]]
+            query[token] = max(query.get(token, 0.0), weight)
+        return query
+
+    # -- matching --------------------------------------------------------------------------
+
+    def entry(self, entry_id: str) -> FaqEntry:
+        """Return the FAQ entry with this id (KeyError if there is none)."""
+        return self._by_id[entry_id]
+
+    def clause(self, clause_id: str) -> Clause:
+        """Return a clause of the notice by id."""
+        return self.notice.clause(clause_id)
+
+    def features(self, text: str) -> tuple[list[tuple[int, float]], dict[str, float]]:
+        """Return the ranked (entry index, score) list and the features of the top one."""
+        plain = self._expand(normalize(text))
+        query = self._query(plain)
+        primary = self._primary.score(query)
+        secondary = self._secondary.score(query)
+        ideal = self._primary.ideal(query) or 1.0
+        ideal2 = self._secondary.ideal(query) or 1.0
+        fuzzy = [0.0] * len(self.entries)
+        if plain:
+            hits = process.extract(
+                plain, self._choices, scorer=fuzz.partial_ratio, limit=12, score_cutoff=40
+            )
+            for _, score, position in hits:
+                index = self._choice_entry[position]
+                fuzzy[index] = max(fuzzy[index], score / 100.0)
+        combined = [
+            min(1.0, p / ideal) + 0.4 * min(1.0, s / ideal2) + 0.3 * f
+            for p, s, f in zip(primary, secondary, fuzzy, strict=True)
+        ]
+        ranked = sorted(enumerate(combined), key=lambda pair: pair[1], reverse=True)
+        top, best = ranked[0]
+        runner = ranked[1][1] if len(ranked) > 1 else 0.0
+        features = {
+            "primary": min(1.0, primary[top] / ideal),
+            "secondary": min(1.0, secondary[top] / ideal2),
+            "fuzzy": fuzzy[top],
+            "margin": best - runner,
+            "coverage": self._coverage(plain),
+            "out_of_scope": self._out_of_scope(plain),
+        }
+        return ranked, features
+
+    def _coverage(self, text: str) -> float:
+        """Return the share of the question's content words the FAQ's vocabulary knows."""
+        words = [w for w in self._tokenizer.cut(text, HMM=False) if w not in self._lexicon.stopwords]
+        if not words:
+            return 0.0
+        known = 0.0
+        total = 0.0
+        for word in words:
+            weight = min(len(word), 4)
+            total += weight
+            if WORD + word in self._vocabulary or word in self._lexicon.in_scope:
+                known += weight
+            elif any(PINYIN + pair in self._vocabulary for pair in _pinyin_pairs(word)):
+                known += weight * 0.8
+        return known / total
+
+    def _out_of_scope(self, text: str) -> float:
+        """Return 1.0 when the question names a topic the notice does not deal with."""
+        pattern = self._lexicon.oos_pattern
+        return 1.0 if pattern is not None and pattern.search(text) else 0.0
+
+    def match(self, text: str) -> Match:
+        """Return the best entry for a question, or why there is none."""
+        plain = normalize(text)
+        if not plain:
+            return Match(None, 0.0, False, [], "empty")
+        small = self._smalltalk.classify(plain)
+        if small is not None:
+            return Match(None, 0.0, False, [], small)
+        ranked, features = self.features(text)
+        confidence = self.calibration.confidence(features)
+        top = self.entries[ranked[0][0]]
+        scale = confidence / ranked[0][1] if ranked[0][1] > 0 else 0.0
+        alternatives = [
+            (self.entries[i], round(score * scale, 4))
+            for i, score in ranked[1 : MAX_ALTERNATIVES + 1]
+            if score > 0
+        ]
+        answered = confidence >= self.calibration.threshold
+        return Match(
+            entry=top if answered else None,
+            confidence=round(confidence, 4),
+            answered=answered,
+            alternatives=alternatives if answered else [(top, round(confidence, 4)), *alternatives][:MAX_ALTERNATIVES],
+            kind="answer" if answered else "not_covered",
+        )
+
+
+def _pinyin_pairs(text: str) -> Iterator[str]:
+    """Yield toneless pinyin bigrams of adjacent Chinese characters (every reading pair)."""
+    readings = [syllables(ch) for ch in text]
+    for left, right in zip(readings, readings[1:], strict=False):
+        for a in left:
+            for b in right:
+                yield a + "_" + b
+
+
+def _read_aliases(data: Any) -> dict[str, str]:
+    """Return variant -> canonical from the alias formats content/faq uses."""
+    table: dict[str, str] = {}
+    if isinstance(data, dict) and "aliases" in data and len(data) <= 2:
+        data = data["aliases"]
+    if isinstance(data, dict):
+        for canonical, variants in data.items():
+            for variant in _as_list(variants):
+                _add_alias(table, variant, str(canonical))
+    elif isinstance(data, list):
+        for item in data:
+            if not isinstance(item, dict):
+                continue
+            canonical = item.get("canonical") or item.get("term") or item.get("to")
+            variants = item.get("aliases") or item.get("variants") or item.get("from")
+            if canonical:
+                for variant in _as_list(variants):
+                    _add_alias(table, variant, str(canonical))
+    return table
+
+
+def _as_list(value: Any) -> list[str]:
+    """Return a YAML scalar or list as a list of strings."""
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def _add_alias(table: dict[str, str], variant: str, canonical: str) -> None:
+    """Record one variant in normalised form, unless it is the canonical term itself."""
+    key, value = normalize(variant), normalize(canonical)
+    if key and value and key != value:
+        table[key] = value
+
+
+__all__ = ["Calibration", "FaqEngine", "FaqEntry", "Match", "MatchKind", "Quote"]
