@@ -15,7 +15,7 @@ import jieba
 from rapidfuzz import fuzz, process
 
 from bot.content import read_text, read_yaml
-from bot.faq.normalize import normalize
+from bot.faq.normalize import fold, latin_words, normalize, strip
 from bot.faq.pinyin import syllables
 from bot.notice import Clause, Notice
 
@@ -49,10 +49,18 @@ class FaqEntry:
     quotes: tuple[Quote, ...]
     clauses: tuple[str, ...]
     related: tuple[str, ...]
+    cites: tuple[str, ...] = ()
 
     @classmethod
-    def from_data(cls, raw: dict[str, Any]) -> FaqEntry:
-        """Build an entry from its parsed YAML mapping."""
+    def from_data(cls, raw: dict[str, Any], notice: Notice | None = None) -> FaqEntry:
+        """Build an entry from its parsed YAML mapping, resolving its clauses' cites."""
+        clauses = tuple(str(c) for c in raw.get("clauses") or ())
+        cites: list[str] = []
+        for clause_id in clauses:
+            if notice is not None and notice.has(clause_id):
+                cite = notice.clause(clause_id).cite
+                if cite not in cites:
+                    cites.append(cite)
         return cls(
             id=str(raw["id"]),
             question=str(raw["question"]),
@@ -61,8 +69,9 @@ class FaqEntry:
             quotes=tuple(
                 Quote(clause=str(q["clause"]), text=str(q["text"])) for q in raw.get("quotes") or ()
             ),
-            clauses=tuple(str(c) for c in raw.get("clauses") or ()),
+            clauses=clauses,
             related=tuple(str(r) for r in raw.get("related") or ()),
+            cites=tuple(cites),
         )
 
 
@@ -135,13 +144,33 @@ class _Lexicon:
     stopwords: frozenset[str]
     out_of_scope: frozenset[str]
     in_scope: frozenset[str]
+    latin: dict[str, str] = field(default_factory=dict)
     alias_pattern: re.Pattern[str] | None = None
+    latin_pattern: re.Pattern[str] | None = None
     oos_pattern: re.Pattern[str] | None = None
 
     def compile(self) -> None:
         """Build the longest-first regexes for alias expansion and out-of-scope detection."""
-        self.alias_pattern = _alternation(self.aliases)
-        self.oos_pattern = _alternation(self.out_of_scope)
+        chinese = {k: v for k, v in self.aliases.items() if not k.isascii()}
+        self.alias_pattern = _alternation(chinese)
+        self.oos_pattern = _alternation(t for t in self.out_of_scope if not t.isascii())
+        # English and pinyin must match whole words: "sta" is not the start of "station".
+        self.latin = {
+            _latin_key(k): v for k, v in self.aliases.items() if k.isascii() and _latin_key(k)
+        }
+        words = sorted(self.latin, key=len, reverse=True)
+        if words:
+            alternatives = "|".join(r"[\s\-_.]*".join(map(re.escape, w.split())) for w in words)
+            self.latin_pattern = re.compile(rf"(?<![a-z0-9])(?:{alternatives})(?![a-z0-9])")
+
+    def latin_canonical(self, phrase: str) -> str:
+        """Return the canonical term of a matched English or pinyin phrase."""
+        return self.latin.get(_latin_key(phrase), "")
+
+
+def _latin_key(phrase: str) -> str:
+    """Return an English or pinyin phrase as lower-case words joined by single spaces."""
+    return " ".join(re.findall(r"[a-z0-9]+", phrase.lower()))
 
 
 def _alternation(terms: Iterable[str]) -> re.Pattern[str] | None:
@@ -156,7 +185,7 @@ class _Smalltalk:
 
     greeting: frozenset[str]
     thanks: frozenset[str]
-    pattern: re.Pattern[str]
+    unit: re.Pattern[str]
 
     @classmethod
     def from_data(cls, data: dict[str, list[str]]) -> _Smalltalk:
@@ -164,15 +193,23 @@ class _Smalltalk:
         greeting = frozenset(normalize(p) for p in data.get("greeting") or ())
         thanks = frozenset(normalize(p) for p in data.get("thanks") or ())
         fillers = {normalize(p) for p in data.get("fillers") or ()}
-        words = sorted(greeting | thanks | fillers, key=len, reverse=True)
-        pattern = re.compile("(?:" + "|".join(map(re.escape, [w for w in words if w])) + ")+")
-        return cls(greeting, thanks, pattern)
+        words = sorted(w for w in greeting | thanks | fillers if w)
+        words.sort(key=len, reverse=True)
+        return cls(greeting, thanks, re.compile("|".join(map(re.escape, words))))
 
     def classify(self, text: str) -> MatchKind | None:
         """Return "greeting" or "thanks" when text is made only of small talk, else None."""
-        if not text or len(text) > 24 or not self.pattern.fullmatch(text):
+        if not text or len(text) > 24:
             return None
-        if any(t in text for t in self.thanks):
+        pieces: list[str] = []
+        position = 0
+        while position < len(text):
+            found = self.unit.match(text, position)
+            if found is None:
+                return None
+            pieces.append(found.group(0))
+            position = found.end()
+        if any(p in self.thanks for p in pieces):
             return "thanks"
         return "greeting"
 
@@ -212,14 +249,14 @@ class FaqEngine:
         notice = Notice.load()
         faq = read_yaml("faq", "faq.yaml")
         raw_entries = faq["entries"] if isinstance(faq, dict) else faq
-        entries = [FaqEntry.from_data(raw) for raw in raw_entries]
-        aliases = _read_aliases(read_yaml("faq", "aliases.yaml"))
+        entries = [FaqEntry.from_data(raw, notice) for raw in raw_entries]
+        aliases = _read_aliases(_optional(read_yaml, "aliases.yaml"))
         extra = read_yaml("faq", "terms_extra.yaml") or {}
         aliases.update(_read_aliases(extra.get("aliases") or {}))
         lexicon = _Lexicon(
             aliases=aliases,
             stopwords=frozenset(normalize(w) for w in extra.get("stopwords") or ()),
-            out_of_scope=frozenset(normalize(w) for w in extra.get("out_of_scope") or ()),
+            out_of_scope=frozenset(_term(w) for w in extra.get("out_of_scope") or ()),
             in_scope=frozenset(normalize(w) for w in extra.get("in_scope") or ()),
         )
         smalltalk = _Smalltalk.from_data(read_yaml("faq", "smalltalk.yaml") or {})
@@ -229,7 +266,8 @@ class FaqEngine:
             bias=float(raw_cal.get("bias", 0.0)),
             threshold=float(raw_cal.get("threshold", 0.5)),
         )
-        return cls(notice, entries, lexicon, smalltalk, calibration, read_text("faq", "userdict.txt"))
+        userdict = _optional(read_text, "userdict.txt") or ""
+        return cls(notice, entries, lexicon, smalltalk, calibration, userdict)
 
     # -- index -----------------------------------------------------------------------------
 
@@ -243,7 +281,7 @@ class FaqEngine:
         for index, entry in enumerate(self.entries):
             doc: Counter[str] = Counter()
             for question in (entry.question, *entry.paraphrases):
-                expanded = self._expand(normalize(question))
+                expanded = self._prepare(question)
                 doc.update(self._tokens(expanded))
                 self._choices.append(expanded)
                 self._choice_entry.append(index)
@@ -252,7 +290,7 @@ class FaqEngine:
             texts += [self._clause_text(c) for c in entry.clauses]
             weak: Counter[str] = Counter()
             for text in texts:
-                weak.update(self._tokens(self._expand(normalize(text))))
+                weak.update(self._tokens(self._prepare(text)))
             secondary.append(weak)
             vocabulary.update(t for t in doc if t.startswith((WORD, PINYIN)))
             vocabulary.update(t for t in weak if t.startswith((WORD, PINYIN)))
@@ -269,13 +307,18 @@ class FaqEngine:
 
     # -- analysis --------------------------------------------------------------------------
 
-    def _expand(self, text: str) -> str:
-        """Return text with colloquial, pinyin and English aliases replaced by canonical terms."""
-        pattern = self._lexicon.alias_pattern
-        if pattern is None:
-            return text
-        aliases = self._lexicon.aliases
-        return pattern.sub(lambda m: aliases[m.group(0)], text)
+    def _prepare(self, text: str) -> str:
+        """Return text normalised, its aliases (Chinese, pinyin, English) made canonical."""
+        folded = fold(text)
+        lexicon = self._lexicon
+        if lexicon.latin_pattern is not None and re.search("[a-z]", folded):
+            folded = lexicon.latin_pattern.sub(
+                lambda m: " " + lexicon.latin_canonical(m.group(0)) + " ", folded
+            )
+        plain = strip(folded)
+        if lexicon.alias_pattern is None:
+            return plain
+        return lexicon.alias_pattern.sub(lambda m: lexicon.aliases[m.group(0)], plain)
 
     def _words(self, text: str) -> list[str]:
         """Return the jieba words of text, fine-grained, without stop words."""
@@ -314,7 +357,7 @@ class FaqEngine:
 
     def features(self, text: str) -> tuple[list[tuple[int, float]], dict[str, float]]:
         """Return the ranked (entry index, score) list and the features of the top one."""
-        plain = self._expand(normalize(text))
+        plain = self._prepare(text)
         query = self._query(plain)
         primary = self._primary.score(query)
         secondary = self._secondary.score(query)
@@ -341,7 +384,7 @@ class FaqEngine:
             "fuzzy": fuzzy[top],
             "margin": best - runner,
             "coverage": self._coverage(plain),
-            "out_of_scope": self._out_of_scope(plain),
+            "out_of_scope": self._out_of_scope(plain, text),
         }
         return ranked, features
 
@@ -361,10 +404,12 @@ class FaqEngine:
                 known += weight * 0.8
         return known / total
 
-    def _out_of_scope(self, text: str) -> float:
+    def _out_of_scope(self, plain: str, text: str) -> float:
         """Return 1.0 when the question names a topic the notice does not deal with."""
         pattern = self._lexicon.oos_pattern
-        return 1.0 if pattern is not None and pattern.search(text) else 0.0
+        if pattern is not None and pattern.search(plain):
+            return 1.0
+        return 1.0 if any(w in self._lexicon.out_of_scope for w in latin_words(text)) else 0.0
 
     def match(self, text: str) -> Match:
         """Return the best entry for a question, or why there is none."""
@@ -391,6 +436,14 @@ class FaqEngine:
             alternatives=alternatives if answered else [(top, round(confidence, 4)), *alternatives][:MAX_ALTERNATIVES],
             kind="answer" if answered else "not_covered",
         )
+
+
+def _optional(reader: Any, name: str) -> Any:
+    """Return what reader gives for content/faq/name, or None when the file is not there."""
+    try:
+        return reader("faq", name)
+    except FileNotFoundError:
+        return None
 
 
 def _pinyin_pairs(text: str) -> Iterator[str]:
@@ -423,6 +476,11 @@ def _read_aliases(data: Any) -> dict[str, str]:
     return table
 
 
+def _term(word: str) -> str:
+    """Return a listed term normalised, keeping the word breaks of English ones."""
+    return _latin_key(word) if word.isascii() else normalize(word)
+
+
 def _as_list(value: Any) -> list[str]:
     """Return a YAML scalar or list as a list of strings."""
     if value is None:
@@ -434,7 +492,8 @@ def _as_list(value: Any) -> list[str]:
 
 def _add_alias(table: dict[str, str], variant: str, canonical: str) -> None:
     """Record one variant in normalised form, unless it is the canonical term itself."""
-    key, value = normalize(variant), normalize(canonical)
+    key = _latin_key(variant) if variant.isascii() else normalize(variant)
+    value = normalize(canonical)
     if key and value and key != value:
         table[key] = value
 
