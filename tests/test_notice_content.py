@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.content import read_yaml
 from bot.notice import Notice
 
 ROOT = Path(__file__).parents[1]
@@ -101,3 +103,81 @@ def test_header_facts_match_the_clauses(notice: Notice) -> None:
 def test_unknown_clause_raises(notice: Notice) -> None:
     with pytest.raises(KeyError):
         notice.clause("i14")
+
+
+# --- FAQ -------------------------------------------------------------------------------------
+
+TITLE_ENTRY_MARK = "职称"
+DIGITS = re.compile(r"[0-9０-９]")
+# a Chinese numeral followed by a unit would be an invented rule (年限、篇数、期限…)
+CHINESE_COUNTS = re.compile(r"[一二两三四五六七八九十百]+[年月日天周个项篇本次岁级]")
+
+
+@pytest.fixture(scope="module")
+def faq() -> list[dict[str, Any]]:
+    entries = read_yaml("faq", "faq.yaml")
+    assert isinstance(entries, list)
+    return entries
+
+
+def test_faq_entries_have_the_required_fields(faq: list[dict[str, Any]]) -> None:
+    for entry in faq:
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", entry["id"]), entry["id"]
+        assert entry["question"].strip()
+        assert 5 <= len(entry["paraphrases"]) <= 12, entry["id"]
+        assert all(p.strip() for p in entry["paraphrases"]), entry["id"]
+        assert entry["quotes"], entry["id"]
+        assert entry["clauses"], entry["id"]
+        assert len(entry["answer"]) <= 900, entry["id"]
+
+
+def test_faq_ids_are_unique(faq: list[dict[str, Any]]) -> None:
+    ids = [e["id"] for e in faq]
+    assert len(ids) == len(set(ids))
+
+
+def test_faq_clause_ids_exist(faq: list[dict[str, Any]], notice: Notice) -> None:
+    for entry in faq:
+        for clause_id in entry["clauses"]:
+            assert notice.has(clause_id), (entry["id"], clause_id)
+
+
+def test_faq_quotes_are_verbatim_and_shown(faq: list[dict[str, Any]], notice: Notice) -> None:
+    for entry in faq:
+        for quote in entry["quotes"]:
+            assert quote["text"] in notice.clause(quote["clause"]).text, (entry["id"], quote)
+            assert f"「{quote['text']}」" in entry["answer"], (entry["id"], quote["text"])
+            assert quote["clause"] in entry["clauses"], (entry["id"], quote["clause"])
+
+
+def test_every_clause_is_covered(faq: list[dict[str, Any]], notice: Notice) -> None:
+    covered = {clause_id for entry in faq for clause_id in entry["clauses"]}
+    assert [c.id for c in notice.clauses if c.id not in covered] == []
+
+
+def test_related_ids_exist(faq: list[dict[str, Any]]) -> None:
+    ids = {e["id"] for e in faq}
+    for entry in faq:
+        for related in entry.get("related", []):
+            assert related in ids, (entry["id"], related)
+            assert related != entry["id"]
+
+
+def test_paraphrases_are_unique_across_entries(faq: list[dict[str, Any]]) -> None:
+    owner: dict[str, str] = {}
+    for entry in faq:
+        for phrase in [entry["question"], *entry["paraphrases"]]:
+            assert phrase not in owner, (phrase, entry["id"], owner.get(phrase))
+            owner[phrase] = entry["id"]
+
+
+def test_title_entries_point_to_the_secretary_and_invent_no_rules(
+    faq: list[dict[str, Any]],
+) -> None:
+    title_entries = [e for e in faq if TITLE_ENTRY_MARK in e["question"]]
+    assert len(title_entries) >= 4
+    for entry in title_entries:
+        assert "秘书" in entry["answer"], entry["id"]
+        assert not DIGITS.search(entry["answer"]), entry["id"]
+        assert not CHINESE_COUNTS.search(entry["answer"]), entry["id"]
+        assert "i3" in entry["clauses"], entry["id"]
