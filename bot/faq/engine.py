@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import jieba
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
 from bot.content import read_text, read_yaml
 from bot.faq.normalize import fold, latin_words, normalize, strip
@@ -28,6 +28,7 @@ MAX_ALTERNATIVES = 3
 WORD, BIGRAM, PINYIN = "w:", "b:", "p:"
 TOKEN_WEIGHT = {WORD: 1.0, BIGRAM: 0.5, PINYIN: 0.4}
 K1, B = 1.2, 0.5
+FUZZY_CANDIDATES = 8
 
 
 @dataclass(frozen=True)
@@ -321,26 +322,33 @@ class FaqEngine:
         return lexicon.alias_pattern.sub(lambda m: lexicon.aliases[m.group(0)], plain)
 
     def _words(self, text: str) -> list[str]:
-        """Return the jieba words of text, fine-grained, without stop words."""
+        """Return the jieba words of text without stop words (one dictionary pass)."""
         stop = self._lexicon.stopwords
-        return [w for w in self._tokenizer.cut_for_search(text, HMM=False) if w not in stop]
+        return [w for w in self._tokenizer.cut(text, HMM=False) if w not in stop]
 
-    def _tokens(self, text: str) -> Iterator[str]:
+    def _tokens(self, text: str, words: list[str] | None = None) -> Iterator[str]:
         """Yield the word, character-bigram and pinyin-bigram tokens of a normalised text."""
-        words = self._words(text)
+        words = self._words(text) if words is None else words
+        known = self._tokenizer.FREQ
         for word in words:
             yield WORD + word
-        content = "".join(w for w in self._tokenizer.cut(text, HMM=False) if w not in self._lexicon.stopwords)
+            # The finer words inside a long one, as jieba's cut_for_search finds them.
+            for size in (2, 3):
+                if len(word) > size:
+                    for i in range(len(word) - size + 1):
+                        if known.get(word[i : i + size]):
+                            yield WORD + word[i : i + size]
+        content = "".join(words)
         for a, b in zip(content, content[1:], strict=False):
             if not (a.isascii() or b.isascii()):
                 yield BIGRAM + a + b
         for pair in _pinyin_pairs(content):
             yield PINYIN + pair
 
-    def _query(self, text: str) -> dict[str, float]:
+    def _query(self, text: str, words: list[str]) -> dict[str, float]:
         """Return the weighted query tokens of a normalised, expanded text."""
         query: dict[str, float] = {}
-        for token in self._tokens(text):
+        for token in self._tokens(text, words):
             weight = TOKEN_WEIGHT[token[:2]]
             query[token] = max(query.get(token, 0.0), weight)
         return query
@@ -358,19 +366,13 @@ class FaqEngine:
     def features(self, text: str) -> tuple[list[tuple[int, float]], dict[str, float]]:
         """Return the ranked (entry index, score) list and the features of the top one."""
         plain = self._prepare(text)
-        query = self._query(plain)
+        words = self._words(plain)
+        query = self._query(plain, words)
         primary = self._primary.score(query)
         secondary = self._secondary.score(query)
         ideal = self._primary.ideal(query) or 1.0
         ideal2 = self._secondary.ideal(query) or 1.0
-        fuzzy = [0.0] * len(self.entries)
-        if plain:
-            hits = process.extract(
-                plain, self._choices, scorer=fuzz.partial_ratio, limit=12, score_cutoff=40
-            )
-            for _, score, position in hits:
-                index = self._choice_entry[position]
-                fuzzy[index] = max(fuzzy[index], score / 100.0)
+        fuzzy = self._fuzzy(plain, primary, secondary)
         combined = [
             min(1.0, p / ideal) + 0.4 * min(1.0, s / ideal2) + 0.3 * f
             for p, s, f in zip(primary, secondary, fuzzy, strict=True)
@@ -383,14 +385,30 @@ class FaqEngine:
             "secondary": min(1.0, secondary[top] / ideal2),
             "fuzzy": fuzzy[top],
             "margin": best - runner,
-            "coverage": self._coverage(plain),
+            "coverage": self._coverage(words),
             "out_of_scope": self._out_of_scope(plain, text),
         }
         return ranked, features
 
-    def _coverage(self, text: str) -> float:
+    def _fuzzy(self, plain: str, primary: list[float], secondary: list[float]) -> list[float]:
+        """Return each entry's best character-level similarity to one of its questions."""
+        fuzzy = [0.0] * len(self.entries)
+        if not plain:
+            return fuzzy
+        # Only the entries BM25 already likes are compared (all of them when it likes none):
+        # comparing every question on every message would dominate the latency.
+        order = sorted(range(len(fuzzy)), key=lambda i: primary[i] + secondary[i], reverse=True)
+        candidates = set(order[:FUZZY_CANDIDATES]) if primary[order[0]] > 0 else set(order)
+        for position, choice in enumerate(self._choices):
+            index = self._choice_entry[position]
+            if index in candidates:
+                score = fuzz.partial_ratio(plain, choice, score_cutoff=40) / 100.0
+                if score > fuzzy[index]:
+                    fuzzy[index] = score
+        return fuzzy
+
+    def _coverage(self, words: list[str]) -> float:
         """Return the share of the question's content words the FAQ's vocabulary knows."""
-        words = [w for w in self._tokenizer.cut(text, HMM=False) if w not in self._lexicon.stopwords]
         if not words:
             return 0.0
         known = 0.0
