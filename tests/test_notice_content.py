@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.content import read_yaml
+from bot.content import read_text, read_yaml
 from bot.notice import Notice
 
 ROOT = Path(__file__).parents[1]
@@ -150,6 +151,19 @@ def test_faq_quotes_are_verbatim_and_shown(faq: list[dict[str, Any]], notice: No
             assert quote["clause"] in entry["clauses"], (entry["id"], quote["clause"])
 
 
+def test_every_quoted_passage_in_an_answer_is_verbatim(
+    faq: list[dict[str, Any]], notice: Notice
+) -> None:
+    for entry in faq:
+        texts = [notice.clause(c).text for c in entry["clauses"]]
+        for passage in re.findall(r"「([^」]*)」", entry["answer"]):
+            assert any(passage in text for text in texts), (entry["id"], passage)
+
+
+def test_faq_has_enough_entries(faq: list[dict[str, Any]]) -> None:
+    assert len(faq) >= 80
+
+
 def test_every_clause_is_covered(faq: list[dict[str, Any]], notice: Notice) -> None:
     covered = {clause_id for entry in faq for clause_id in entry["clauses"]}
     assert [c.id for c in notice.clauses if c.id not in covered] == []
@@ -181,3 +195,63 @@ def test_title_entries_point_to_the_secretary_and_invent_no_rules(
         assert not DIGITS.search(entry["answer"]), entry["id"]
         assert not CHINESE_COUNTS.search(entry["answer"]), entry["id"]
         assert "i3" in entry["clauses"], entry["id"]
+
+
+# --- aliases and the jieba user dictionary ---------------------------------------------------
+
+DOMAIN_TERMS = ("园区科协", "设区市科协", "企业院士专家工作站", "合理化建议", "职称申报", "秘书长")
+
+
+@pytest.fixture(scope="module")
+def alias_groups() -> list[list[str]]:
+    groups = read_yaml("faq", "aliases.yaml")["groups"]
+    assert isinstance(groups, list)
+    return groups
+
+
+def test_alias_groups_are_disjoint(alias_groups: list[list[str]]) -> None:
+    assert len(alias_groups) >= 40
+    seen: dict[str, int] = {}
+    for index, group in enumerate(alias_groups):
+        assert len(group) >= 2, group
+        for term in group:
+            assert isinstance(term, str), group
+            assert term.strip() == term, term
+            assert term, group
+            assert term not in seen, (term, alias_groups[seen[term]], group)
+            seen[term] = index
+
+
+def test_canonical_alias_terms_are_the_official_wording(
+    alias_groups: list[list[str]], notice: Notice, faq: list[dict[str, Any]]
+) -> None:
+    official = "".join(c.text for c in notice.clauses) + "".join(
+        e["question"] + e["answer"] for e in faq
+    )
+    for group in alias_groups:
+        assert group[0] in official, group[0]
+    canonical = {group[0] for group in alias_groups}
+    assert {"职称申报", "企业院士专家工作站", "设区市科协", "园区科协"} <= canonical
+
+
+def _userdict_lines() -> list[list[str]]:
+    text = read_text("faq", "userdict.txt")
+    return [line.split(" ") for line in text.splitlines() if line.strip()]
+
+
+def test_userdict_lines_are_word_frequency_tag() -> None:
+    lines = _userdict_lines()
+    words = [fields[0] for fields in lines]
+    assert len(words) == len(set(words))
+    for fields in lines:
+        assert len(fields) in (2, 3), fields
+        assert fields[1].isdigit(), fields
+    assert set(DOMAIN_TERMS) | {"领导小组", "十二五"} <= set(words)
+
+
+def test_jieba_keeps_domain_terms_whole() -> None:
+    jieba = pytest.importorskip("jieba")
+    tokenizer = jieba.Tokenizer()
+    tokenizer.load_userdict(io.StringIO(read_text("faq", "userdict.txt")))
+    for term in DOMAIN_TERMS:
+        assert term in tokenizer.lcut(f"请问{term}怎么办"), term
