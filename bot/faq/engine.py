@@ -476,8 +476,13 @@ def _pinyin_pairs(text: str) -> Iterator[str]:
 def _read_aliases(data: Any) -> dict[str, str]:
     """Return variant -> canonical from the alias formats content/faq uses."""
     table: dict[str, str] = {}
-    if isinstance(data, dict) and "aliases" in data and len(data) <= 2:
-        data = data["aliases"]
+    if isinstance(data, dict) and isinstance(data.get("groups"), list):
+        # content/faq/aliases.yaml: each group is [canonical, variant, variant, ...].
+        for group in data["groups"]:
+            words = _as_list(group)
+            for variant in words[1:]:
+                _add_alias(table, variant, words[0])
+        return table
     if isinstance(data, dict):
         for canonical, variants in data.items():
             for variant in _as_list(variants):
