@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.access import Role, UnknownScope
 from bot.config import Config, ConfigError, load_config
+from bot.faq.cli import register as register_ask
 from bot.logs import setup_logging
 from bot.services import Services
 from bot.texts import Texts
@@ -69,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Features add their subcommands here: register(subparsers, admin_subparsers).
 SubParsers = argparse._SubParsersAction
-FEATURE_PARSERS: list[Callable[[SubParsers, SubParsers], None]] = []
+FEATURE_PARSERS: list[Callable[[SubParsers, SubParsers], None]] = [register_ask]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

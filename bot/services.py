@@ -9,6 +9,9 @@ from bot.access import AccessService, OrgService
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.db import Database
+from bot.faq import engine_singleton
+from bot.faq.engine import FaqEngine
+from bot.faq.questions import QuestionService
 from bot.sender import Sender
 from bot.texts import Texts
 from bot.users import UserDirectory
@@ -27,6 +30,8 @@ class Services:
     access: AccessService
     org: OrgService
     users: UserDirectory
+    faq: FaqEngine
+    questions: QuestionService
     senders: dict[str, Sender] = field(default_factory=dict)
 
     @classmethod
@@ -34,14 +39,21 @@ class Services:
         """Build every service for config (no I/O yet)."""
         db = Database(config.database_url)
         clock = clock or SystemClock()
+        texts = Texts.load()
+        access = AccessService(db, config.admin_ids)
+        faq = engine_singleton()
+        senders: dict[str, Sender] = {}
         return cls(
             config=config,
             db=db,
-            texts=Texts.load(),
+            texts=texts,
             clock=clock,
-            access=AccessService(db, config.admin_ids),
+            access=access,
             org=OrgService(db),
             users=UserDirectory(db, clock),
+            faq=faq,
+            questions=QuestionService(db, faq, texts, clock, access, senders),
+            senders=senders,
         )
 
     async def start(self) -> None:

@@ -7,7 +7,7 @@ import warnings
 from telegram.ext import BaseHandler
 from telegram.warnings import PTBUserWarning
 
-from handlers import admin, fallback, start, tracking
+from handlers import admin, fallback, faq_chat, start, tracking
 
 # Our conversations are keyed per chat and user on purpose; their buttons belong to that key, so
 # PTB's reminder that per_message=False does not track buttons per message is noise here.
@@ -35,6 +35,14 @@ def build_handlers() -> HandlerTable:
 
     # Admin tools: /orgs and the /addpark conversation.
     table += [(0, h) for h in admin.handlers()]
+
+    # The policy FAQ: /notice, /unanswered and the secretary's answering conversation, the
+    # buttons under answers, inline mode. Its conversation must precede the catch-all below.
+    table += [(0, h) for h in faq_chat.handlers()]
+
+    # The catch-all: any other private text is a question (or a reply to a forwarded one).
+    # Every command and conversation above gets its text first.
+    table += [(0, h) for h in faq_chat.question_handlers()]
 
     # Last in group 0: whatever no feature claimed — stale buttons, unknown commands, stickers,
     # voice notes … gets a short explanation instead of silence.
