@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.content import read_text, read_yaml
-from bot.notice import Notice
+from bot.notice import Notice, NoticeError
 
 ROOT = Path(__file__).parents[1]
 SHARED_ORIGINAL = Path(__file__).parents[2] / "shared/notice/notice-2013-03.txt"
@@ -255,3 +255,29 @@ def test_jieba_keeps_domain_terms_whole() -> None:
     tokenizer.load_userdict(io.StringIO(read_text("faq", "userdict.txt")))
     for term in DOMAIN_TERMS:
         assert term in tokenizer.lcut(f"请问{term}怎么办"), term
+
+
+# --- loader consistency checks ---------------------------------------------------------------
+
+
+def _minimal(text: str, repaired: str, clause: str = "a") -> dict[str, Any]:
+    return {
+        "clauses": [
+            {"id": "a", "kind": "item", "cite": "c", "title": "t", "text": text, "after": ""}
+        ],
+        "repairs": [{"clause": clause, "original": "x", "repaired": repaired, "reason": "r"}],
+    }
+
+
+def test_loader_rejects_an_ambiguous_repair() -> None:
+    with pytest.raises(NoticeError):
+        Notice.from_data(_minimal("abab", "ab"))
+
+
+def test_loader_rejects_a_repair_of_an_unknown_clause() -> None:
+    with pytest.raises(NoticeError):
+        Notice.from_data(_minimal("ab", "ab", clause="zz"))
+
+
+def test_loader_undoes_a_repair() -> None:
+    assert Notice.from_data(_minimal("a有效b", "有效")).reconstruct_original() == "axb"
