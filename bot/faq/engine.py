@@ -31,8 +31,12 @@ TOKEN_WEIGHT = {WORD: 1.0, BIGRAM: 0.6, PINYIN: 0.4}
 K1, B = 1.2, 0.5
 FUZZY_CANDIDATES = 8
 COMMON_IDF = 0.25
+# A BM25 score may pass the one-occurrence "ideal" when words repeat; cap it only loosely, so
+# entries that all hold every query word still rank by how strongly they hold them.
+CLIP = 2.0
 # How the ranking signals add up (tuned on the dev set's tuning part).
 W_PRIMARY, W_PHRASING, W_SECONDARY, W_FUZZY = 0.6, 0.3, 0.4, 0.6
+W_DICE = 0.6
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,11 @@ class _Bm25:
         self.idf = {t: self._idf(n) for t, n in frequency.items()}
         self.unseen_idf = self._idf(0)
         self.postings: dict[str, list[tuple[int, float]]] = {}
+        # Each document's weighted mass of distinct tokens, for the Dice overlap.
+        self.mass = [
+            sum(self.idf[t] * TOKEN_WEIGHT[t[:2]] for t in doc if self.idf[t] >= COMMON_IDF)
+            for doc in docs
+        ]
         for index, (doc, length) in enumerate(zip(docs, lengths, strict=True)):
             norm = K1 * (1 - B + B * length / (average or 1.0))
             for token, tf in doc.items():
@@ -139,6 +148,18 @@ class _Bm25:
             for index, gain in self.postings.get(token, ()):
                 scores[index] += weight * gain
         return scores
+
+    def dice(self, query: dict[str, float]) -> list[float]:
+        """Return each document's idf-weighted Dice overlap with the query's distinct tokens."""
+        shared = [0.0] * self.size
+        for token, weight in query.items():
+            idf = self.idf.get(token, 1.0)
+            if idf < COMMON_IDF:
+                continue
+            for index, _gain in self.postings.get(token, ()):
+                shared[index] += weight * idf
+        mass = self.ideal(query)
+        return [2 * s / (mass + m) if s else 0.0 for s, m in zip(shared, self.mass, strict=True)]
 
     def ideal(self, query: dict[str, float]) -> float:
         """Return what a document holding every query token once would score."""
@@ -395,13 +416,19 @@ class FaqEngine:
             index = self._choice_entry[position]
             phrased[index] = max(phrased[index], score)
         ideal3 = self._phrasings.ideal(query) or 1.0
+        # How exactly one phrasing and the question say the same thing (both directions).
+        dice = [0.0] * len(self.entries)
+        for position, score in enumerate(self._phrasings.dice(query)):
+            index = self._choice_entry[position]
+            dice[index] = max(dice[index], score)
         fuzzy = self._fuzzy(plain, primary, secondary)
         combined = [
-            W_PRIMARY * min(1.0, p / ideal)
-            + W_PHRASING * min(1.0, q / ideal3)
-            + W_SECONDARY * min(1.0, s / ideal2)
+            W_PRIMARY * min(CLIP, p / ideal)
+            + W_PHRASING * min(CLIP, q / ideal3)
+            + W_SECONDARY * min(CLIP, s / ideal2)
             + W_FUZZY * f
-            for p, q, s, f in zip(primary, phrased, secondary, fuzzy, strict=True)
+            + W_DICE * d
+            for p, q, s, f, d in zip(primary, phrased, secondary, fuzzy, dice, strict=True)
         ]
         ranked = sorted(enumerate(combined), key=lambda pair: pair[1], reverse=True)
         top, best = ranked[0]
@@ -411,6 +438,7 @@ class FaqEngine:
             "secondary": min(1.0, secondary[top] / ideal2),
             "phrasing": min(1.0, phrased[top] / ideal3),
             "fuzzy": fuzzy[top],
+            "dice": dice[top],
             "margin": best - runner,
             "coverage": self._coverage(words),
             "out_of_scope": self._out_of_scope(plain, text),
