@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import math
 import re
@@ -26,9 +27,16 @@ MAX_ALTERNATIVES = 3
 # Token kinds and how much each counts in BM25: whole words carry meaning; character bigrams
 # and pinyin bigrams only rescue segmentation slips, typos and homophones.
 WORD, BIGRAM, PINYIN = "w:", "b:", "p:"
-TOKEN_WEIGHT = {WORD: 1.0, BIGRAM: 0.5, PINYIN: 0.4}
+TOKEN_WEIGHT = {WORD: 1.0, BIGRAM: 0.6, PINYIN: 0.4}
 K1, B = 1.2, 0.5
 FUZZY_CANDIDATES = 8
+COMMON_IDF = 0.25
+# A BM25 score may pass the one-occurrence "ideal" when words repeat; cap it only loosely, so
+# entries that all hold every query word still rank by how strongly they hold them.
+CLIP = 2.0
+# How the ranking signals add up (tuned on the dev set's tuning part).
+W_PRIMARY, W_PHRASING, W_SECONDARY, W_FUZZY = 0.6, 0.3, 0.4, 0.6
+W_DICE = 0.6
 
 
 @dataclass(frozen=True)
@@ -68,7 +76,8 @@ class FaqEntry:
             paraphrases=tuple(str(p) for p in raw.get("paraphrases") or ()),
             answer=str(raw["answer"]).strip(),
             quotes=tuple(
-                Quote(clause=str(q["clause"]), text=str(q["text"])) for q in raw.get("quotes") or ()
+                Quote(clause=str(q["clause"]), text=str(q["text"]))
+                for q in raw.get("quotes") or ()
             ),
             clauses=clauses,
             related=tuple(str(r) for r in raw.get("related") or ()),
@@ -114,6 +123,11 @@ class _Bm25:
         self.idf = {t: self._idf(n) for t, n in frequency.items()}
         self.unseen_idf = self._idf(0)
         self.postings: dict[str, list[tuple[int, float]]] = {}
+        # Each document's weighted mass of distinct tokens, for the Dice overlap.
+        self.mass = [
+            sum(self.idf[t] * TOKEN_WEIGHT[t[:2]] for t in doc if self.idf[t] >= COMMON_IDF)
+            for doc in docs
+        ]
         for index, (doc, length) in enumerate(zip(docs, lengths, strict=True)):
             norm = K1 * (1 - B + B * length / (average or 1.0))
             for token, tf in doc.items():
@@ -128,13 +142,29 @@ class _Bm25:
         """Return each entry's score for the weighted query tokens."""
         scores = [0.0] * self.size
         for token, weight in query.items():
+            # A token in most documents barely ranks but costs the most to add up.
+            if self.idf.get(token, 1.0) < COMMON_IDF:
+                continue
             for index, gain in self.postings.get(token, ()):
                 scores[index] += weight * gain
         return scores
 
+    def dice(self, query: dict[str, float]) -> list[float]:
+        """Return each document's idf-weighted Dice overlap with the query's distinct tokens."""
+        shared = [0.0] * self.size
+        for token, weight in query.items():
+            idf = self.idf.get(token, 1.0)
+            if idf < COMMON_IDF:
+                continue
+            for index, _gain in self.postings.get(token, ()):
+                shared[index] += weight * idf
+        mass = self.ideal(query)
+        return [2 * s / (mass + m) if s else 0.0 for s, m in zip(shared, self.mass, strict=True)]
+
     def ideal(self, query: dict[str, float]) -> float:
         """Return what a document holding every query token once would score."""
-        return sum(w * self.idf.get(t, self.unseen_idf) for t, w in query.items())
+        idf = (self.idf.get(t, self.unseen_idf) for t in query)
+        return sum(w * i for w, i in zip(query.values(), idf, strict=True) if i >= COMMON_IDF)
 
 
 @dataclass
@@ -276,6 +306,7 @@ class FaqEngine:
         """Tokenise every entry's questions (primary) and answer and clauses (secondary)."""
         primary: list[Counter[str]] = []
         secondary: list[Counter[str]] = []
+        phrasings: list[Counter[str]] = []
         self._choices: list[str] = []
         self._choice_entry: list[int] = []
         vocabulary: set[str] = set()
@@ -283,7 +314,9 @@ class FaqEngine:
             doc: Counter[str] = Counter()
             for question in (entry.question, *entry.paraphrases):
                 expanded = self._prepare(question)
-                doc.update(self._tokens(expanded))
+                tokens = Counter(self._tokens(expanded))
+                doc.update(tokens)
+                phrasings.append(tokens)
                 self._choices.append(expanded)
                 self._choice_entry.append(index)
             primary.append(doc)
@@ -296,6 +329,10 @@ class FaqEngine:
             vocabulary.update(t for t in doc if t.startswith((WORD, PINYIN)))
             vocabulary.update(t for t in weak if t.startswith((WORD, PINYIN)))
         self._primary = _Bm25(primary)
+        self._entry_choices: list[list[str]] = [[] for _ in self.entries]
+        for choice, index in zip(self._choices, self._choice_entry, strict=True):
+            self._entry_choices[index].append(choice)
+        self._phrasings = _Bm25(phrasings)
         self._secondary = _Bm25(secondary)
         self._vocabulary = frozenset(vocabulary)
 
@@ -339,7 +376,7 @@ class FaqEngine:
                         if known.get(word[i : i + size]):
                             yield WORD + word[i : i + size]
         content = "".join(words)
-        for a, b in zip(content, content[1:], strict=False):
+        for a, b in itertools.pairwise(content):
             if not (a.isascii() or b.isascii()):
                 yield BIGRAM + a + b
         for pair in _pinyin_pairs(content):
@@ -372,10 +409,26 @@ class FaqEngine:
         secondary = self._secondary.score(query)
         ideal = self._primary.ideal(query) or 1.0
         ideal2 = self._secondary.ideal(query) or 1.0
+        # Best single phrasing: one paraphrase holding all the query's words beats an entry
+        # whose many paraphrases each hold one of them.
+        phrased = [0.0] * len(self.entries)
+        for position, score in enumerate(self._phrasings.score(query)):
+            index = self._choice_entry[position]
+            phrased[index] = max(phrased[index], score)
+        ideal3 = self._phrasings.ideal(query) or 1.0
+        # How exactly one phrasing and the question say the same thing (both directions).
+        dice = [0.0] * len(self.entries)
+        for position, score in enumerate(self._phrasings.dice(query)):
+            index = self._choice_entry[position]
+            dice[index] = max(dice[index], score)
         fuzzy = self._fuzzy(plain, primary, secondary)
         combined = [
-            min(1.0, p / ideal) + 0.4 * min(1.0, s / ideal2) + 0.3 * f
-            for p, s, f in zip(primary, secondary, fuzzy, strict=True)
+            W_PRIMARY * min(CLIP, p / ideal)
+            + W_PHRASING * min(CLIP, q / ideal3)
+            + W_SECONDARY * min(CLIP, s / ideal2)
+            + W_FUZZY * f
+            + W_DICE * d
+            for p, q, s, f, d in zip(primary, phrased, secondary, fuzzy, dice, strict=True)
         ]
         ranked = sorted(enumerate(combined), key=lambda pair: pair[1], reverse=True)
         top, best = ranked[0]
@@ -383,7 +436,9 @@ class FaqEngine:
         features = {
             "primary": min(1.0, primary[top] / ideal),
             "secondary": min(1.0, secondary[top] / ideal2),
+            "phrasing": min(1.0, phrased[top] / ideal3),
             "fuzzy": fuzzy[top],
+            "dice": dice[top],
             "margin": best - runner,
             "coverage": self._coverage(words),
             "out_of_scope": self._out_of_scope(plain, text),
@@ -398,10 +453,9 @@ class FaqEngine:
         # Only the entries BM25 already likes are compared (all of them when it likes none):
         # comparing every question on every message would dominate the latency.
         order = sorted(range(len(fuzzy)), key=lambda i: primary[i] + secondary[i], reverse=True)
-        candidates = set(order[:FUZZY_CANDIDATES]) if primary[order[0]] > 0 else set(order)
-        for position, choice in enumerate(self._choices):
-            index = self._choice_entry[position]
-            if index in candidates:
+        candidates = order[:FUZZY_CANDIDATES] if primary[order[0]] > 0 else order
+        for index in candidates:
+            for choice in self._entry_choices[index]:
                 score = fuzz.partial_ratio(plain, choice, score_cutoff=40) / 100.0
                 if score > fuzzy[index]:
                     fuzzy[index] = score
@@ -451,7 +505,9 @@ class FaqEngine:
             entry=top if answered else None,
             confidence=round(confidence, 4),
             answered=answered,
-            alternatives=alternatives if answered else [(top, round(confidence, 4)), *alternatives][:MAX_ALTERNATIVES],
+            alternatives=alternatives
+            if answered
+            else [(top, round(confidence, 4)), *alternatives][:MAX_ALTERNATIVES],
             kind="answer" if answered else "not_covered",
         )
 
@@ -467,7 +523,7 @@ def _optional(reader: Any, name: str) -> Any:
 def _pinyin_pairs(text: str) -> Iterator[str]:
     """Yield toneless pinyin bigrams of adjacent Chinese characters (every reading pair)."""
     readings = [syllables(ch) for ch in text]
-    for left, right in zip(readings, readings[1:], strict=False):
+    for left, right in itertools.pairwise(readings):
         for a in left:
             for b in right:
                 yield a + "_" + b

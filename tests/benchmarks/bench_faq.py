@@ -15,8 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from bot.faq.engine import FaqEngine  # noqa: E402
 from faq_eval import evaluate, load_cases  # noqa: E402
+
+from bot.faq.engine import FaqEngine  # noqa: E402
 
 BATCH = 200
 

@@ -15,10 +15,11 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from bot.faq.engine import FaqEngine  # noqa: E402
 from faq_eval import load_cases  # noqa: E402
 
-FEATURES = ("primary", "secondary", "fuzzy", "margin", "coverage", "out_of_scope")
+from bot.faq.engine import FaqEngine  # noqa: E402
+
+FEATURES = ("primary", "phrasing", "secondary", "fuzzy", "margin", "coverage", "out_of_scope")
 # Wrongly answering an out-of-scope question costs more than one honest "not covered".
 OOS_COST = 4.0
 
@@ -45,7 +46,9 @@ def main() -> int:
             for i, v in enumerate(x):
                 grad_w[i] += (p - y) * v
             grad_b += p - y
-        weights = [w - rate * (g / len(rows) + l2 * w) for w, g in zip(weights, grad_w, strict=True)]
+        weights = [
+            w - rate * (g / len(rows) + l2 * w) for w, g in zip(weights, grad_w, strict=True)
+        ]
         bias -= rate * grad_b / len(rows)
 
     def confidence(x: list[float]) -> float:
@@ -60,9 +63,7 @@ def main() -> int:
             answered = confidence(x) >= threshold
             if answered and oos:
                 cost += OOS_COST
-            elif answered and not y:
-                cost += 1.0
-            elif not answered and y:
+            elif answered != bool(y):
                 cost += 1.0
         best = min(best, (cost, threshold))
     data = {
