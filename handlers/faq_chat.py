@@ -33,7 +33,6 @@ from bot.faq.render import fit, render_clause
 from bot.notice import Clause
 from handlers.access import actor_of, refuse, requires
 from handlers.context import Ctx
-from handlers.menu import COMMANDS, STAFF, Command
 
 # Callback data: prefix + question row id (+ ":" + index). Row ids keep them far below 64 bytes.
 FQ_RELATED = "fq:r:"
@@ -50,9 +49,6 @@ ANSWERING = 0
 ANSWER_KEY = "faq_answer_question"
 UNANSWERED_QUOTE = 80
 BUTTON_LABEL = 60
-
-COMMANDS.extend([Command("notice"), Command("unanswered", STAFF)])
-
 
 # -- questions ------------------------------------------------------------------------------
 
@@ -198,8 +194,10 @@ async def on_feedback(update: Update, ctx: Ctx) -> None:
     if not stored:
         await query.answer(ctx.t("core.stale_button"), show_alert=True)
         return
-    await query.answer(ctx.t("faqchat.feedback_up" if good else "faqchat.feedback_down"))
-    if not good:
+    if good:
+        await query.answer(ctx.t("faqchat.feedback_up"))
+    else:
+        await query.answer()
         button = InlineKeyboardButton(
             ctx.t("faqchat.btn_forward"), callback_data=f"{FQ_FORWARD}{question_id}"
         )

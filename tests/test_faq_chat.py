@@ -362,3 +362,13 @@ async def run_cli(env: dict[str, str], *args: str, stdin: str = "") -> str:
     out, err = await asyncio.wait_for(process.communicate(stdin.encode()), timeout=120)
     assert process.returncode == 0, err.decode()
     return out.decode()
+
+
+async def test_help_shows_notice_to_all_and_unanswered_to_staff(harness: Harness) -> None:
+    h = harness
+    await h.add_park("长春新区", "长春市")
+    await h.grant(SECRETARY, Role.SECRETARY, park="长春新区")
+    member_help = h.texts_of(await h.command(MEMBER, "/help"))[0]
+    assert "/notice" in member_help
+    assert "/unanswered" not in member_help
+    assert "/unanswered" in h.texts_of(await h.command(SECRETARY, "/help"))[0]
