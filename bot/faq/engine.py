@@ -176,6 +176,7 @@ class _Lexicon:
     out_of_scope: frozenset[str]
     in_scope: frozenset[str]
     latin: dict[str, str] = field(default_factory=dict)
+    chinese: dict[str, str] = field(default_factory=dict)
     alias_pattern: re.Pattern[str] | None = None
     latin_pattern: re.Pattern[str] | None = None
     oos_pattern: re.Pattern[str] | None = None
@@ -183,6 +184,12 @@ class _Lexicon:
     def compile(self) -> None:
         """Build the longest-first regexes for alias expansion and out-of-scope detection."""
         chinese = {k: v for k, v in self.aliases.items() if not k.isascii()}
+        # Canonical terms stand for themselves, so that in "秘书长" the longer canonical word
+        # wins over its alias "秘书" (which would otherwise become "秘书长长").
+        for canonical in self.aliases.values():
+            if canonical and not canonical.isascii():
+                chinese.setdefault(canonical, canonical)
+        self.chinese = chinese
         self.alias_pattern = _alternation(chinese)
         self.oos_pattern = _alternation(t for t in self.out_of_scope if not t.isascii())
         # English and pinyin must match whole words: "sta" is not the start of "station".
@@ -356,7 +363,7 @@ class FaqEngine:
         plain = strip(folded)
         if lexicon.alias_pattern is None:
             return plain
-        return lexicon.alias_pattern.sub(lambda m: lexicon.aliases[m.group(0)], plain)
+        return lexicon.alias_pattern.sub(lambda m: lexicon.chinese[m.group(0)], plain)
 
     def _words(self, text: str) -> list[str]:
         """Return the jieba words of text without stop words (one dictionary pass)."""
