@@ -149,17 +149,20 @@ class _Bm25:
                 scores[index] += weight * gain
         return scores
 
-    def dice(self, query: dict[str, float]) -> list[float]:
-        """Return each document's idf-weighted Dice overlap with the query's distinct tokens."""
-        shared = [0.0] * self.size
+    def score_and_dice(self, query: dict[str, float]) -> dict[int, tuple[float, float]]:
+        """Return, for each document sharing a token, its BM25 score and Dice overlap."""
+        scores: dict[int, float] = {}
+        shared: dict[int, float] = {}
         for token, weight in query.items():
             idf = self.idf.get(token, 1.0)
             if idf < COMMON_IDF:
                 continue
-            for index, _gain in self.postings.get(token, ()):
-                shared[index] += weight * idf
+            share = weight * idf
+            for index, gain in self.postings.get(token, ()):
+                scores[index] = scores.get(index, 0.0) + weight * gain
+                shared[index] = shared.get(index, 0.0) + share
         mass = self.ideal(query)
-        return [2 * s / (mass + m) if s else 0.0 for s, m in zip(shared, self.mass, strict=True)]
+        return {i: (scores[i], 2 * s / (mass + self.mass[i])) for i, s in shared.items()}
 
     def ideal(self, query: dict[str, float]) -> float:
         """Return what a document holding every query token once would score."""
@@ -342,6 +345,7 @@ class FaqEngine:
         self._phrasings = _Bm25(phrasings)
         self._secondary = _Bm25(secondary)
         self._vocabulary = frozenset(vocabulary)
+        self._bigrams = frozenset(t for doc in primary for t in doc if t.startswith(BIGRAM))
 
     def _clause_text(self, clause_id: str) -> str:
         """Return a clause's title and text, or nothing for an id the notice lacks."""
@@ -370,8 +374,14 @@ class FaqEngine:
         stop = self._lexicon.stopwords
         return [w for w in self._tokenizer.cut(text, HMM=False) if w not in stop]
 
-    def _tokens(self, text: str, words: list[str] | None = None) -> Iterator[str]:
-        """Yield the word, character-bigram and pinyin-bigram tokens of a normalised text."""
+    def _tokens(
+        self, text: str, words: list[str] | None = None, rescue: bool = False
+    ) -> Iterator[str]:
+        """Yield the word, character-bigram and pinyin-bigram tokens of a normalised text.
+
+        With rescue (queries), pinyin is given only for character pairs the FAQ never uses:
+        a known pair needs no homophone help, and fewer tokens keep matching fast.
+        """
         words = self._words(text) if words is None else words
         known = self._tokenizer.FREQ
         for word in words:
@@ -384,15 +394,19 @@ class FaqEngine:
                             yield WORD + word[i : i + size]
         content = "".join(words)
         for a, b in itertools.pairwise(content):
-            if not (a.isascii() or b.isascii()):
-                yield BIGRAM + a + b
-        for pair in _pinyin_pairs(content):
-            yield PINYIN + pair
+            if a.isascii() or b.isascii():
+                continue
+            yield BIGRAM + a + b
+            if rescue and BIGRAM + a + b in self._bigrams:
+                continue
+            for x in syllables(a):
+                for y in syllables(b):
+                    yield PINYIN + x + "_" + y
 
     def _query(self, text: str, words: list[str]) -> dict[str, float]:
         """Return the weighted query tokens of a normalised, expanded text."""
         query: dict[str, float] = {}
-        for token in self._tokens(text, words):
+        for token in self._tokens(text, words, rescue=True):
             weight = TOKEN_WEIGHT[token[:2]]
             query[token] = max(query.get(token, 0.0), weight)
         return query
@@ -418,16 +432,16 @@ class FaqEngine:
         ideal2 = self._secondary.ideal(query) or 1.0
         # Best single phrasing: one paraphrase holding all the query's words beats an entry
         # whose many paraphrases each hold one of them.
+        # Dice: how exactly one phrasing and the question say the same thing (both ways).
         phrased = [0.0] * len(self.entries)
-        for position, score in enumerate(self._phrasings.score(query)):
-            index = self._choice_entry[position]
-            phrased[index] = max(phrased[index], score)
-        ideal3 = self._phrasings.ideal(query) or 1.0
-        # How exactly one phrasing and the question say the same thing (both directions).
         dice = [0.0] * len(self.entries)
-        for position, score in enumerate(self._phrasings.dice(query)):
+        for position, (score, overlap) in self._phrasings.score_and_dice(query).items():
             index = self._choice_entry[position]
-            dice[index] = max(dice[index], score)
+            if score > phrased[index]:
+                phrased[index] = score
+            if overlap > dice[index]:
+                dice[index] = overlap
+        ideal3 = self._phrasings.ideal(query) or 1.0
         fuzzy = self._fuzzy(plain, primary, secondary)
         combined = [
             W_PRIMARY * min(CLIP, p / ideal)
