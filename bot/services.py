@@ -11,6 +11,9 @@ from bot.config import Config
 from bot.db import Database
 from bot.events import EventsFeature
 from bot.events.notify import OutboxBroadcaster
+from bot.faq import engine_singleton
+from bot.faq.engine import FaqEngine
+from bot.faq.questions import QuestionService
 from bot.outbox.service import Outbox
 from bot.reports.service import ReportsService
 from bot.robots.sender import RobotSender
@@ -33,6 +36,8 @@ class Services:
     access: AccessService
     org: OrgService
     users: UserDirectory
+    faq: FaqEngine
+    questions: QuestionService
     senders: dict[str, Sender] = field(default_factory=dict)
     robots: RobotsService | None = None
     events: EventsFeature | None = None
@@ -44,21 +49,26 @@ class Services:
         db = Database(config.database_url)
         clock = clock or SystemClock()
         texts = Texts.load()
+        access = AccessService(db, config.admin_ids)
+        faq = engine_singleton()
+        senders: dict[str, Sender] = {"robot": RobotSender(db, texts=texts, clock=clock)}
         return cls(
             config=config,
             db=db,
             texts=texts,
             clock=clock,
-            access=AccessService(db, config.admin_ids),
+            access=access,
             org=OrgService(db),
             users=UserDirectory(db, clock),
-            senders={"robot": RobotSender(db, texts=texts, clock=clock)},
             robots=RobotsService(db, texts),
             # Event notices are outbox broadcasts; the outbox worker paces and delivers them.
             events=EventsFeature.create(
                 db, clock, texts, config.tz, OutboxBroadcaster(Outbox(db, clock))
             ),
             reports=ReportsService(db, texts, admin_ids=config.admin_ids),
+            faq=faq,
+            questions=QuestionService(db, faq, texts, clock, access, senders),
+            senders=senders,
         )
 
     async def start(self) -> None:

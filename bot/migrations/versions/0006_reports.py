@@ -1,7 +1,7 @@
 """Quarterly reports: submissions, uploads, reminder sends, nudges, calendar notices.
 
 Revision ID: 0006
-Revises: 0008
+Revises: 0005
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import bot.db
 
 revision = "0006"
-down_revision = "0008"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
