@@ -1,5 +1,6 @@
 """Every table; importing this package registers them all on Base.metadata."""
 
+from bot.models import members  # noqa: F401  (registers the members and campaigns tables)
 from bot.models.core import City, Park, PtbState, RoleGrant, User
 
 __all__ = ["City", "Park", "PtbState", "RoleGrant", "User"]
