@@ -1,5 +1,5 @@
 # parkbot — `make run` starts the bot, `make test` runs the suite; both bootstrap .venv first.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed

@@ -55,16 +55,23 @@ def upgrade() -> None:
         sa.Column("granted_by", sa.BigInteger(), nullable=True),
         sa.Column("granted_at", bot.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["city_id"], ["cities.id"], name=op.f("fk_role_grants_city_id_cities"),
+            ["city_id"],
+            ["cities.id"],
+            name=op.f("fk_role_grants_city_id_cities"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["park_id"], ["parks.id"], name=op.f("fk_role_grants_park_id_parks"),
+            ["park_id"],
+            ["parks.id"],
+            name=op.f("fk_role_grants_park_id_parks"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_role_grants")),
         sa.UniqueConstraint(
-            "user_id", "role", "city_id", "park_id",
+            "user_id",
+            "role",
+            "city_id",
+            "park_id",
             name=op.f("uq_role_grants_user_id_role_city_id_park_id"),
         ),
     )

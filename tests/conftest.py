@@ -1,0 +1,98 @@
+"""Fixtures: a database per test on SQLite and on PostgreSQL, and the bot harness."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.db import Base, Database
+from tests import pg
+from tests.harness import Harness
+
+ON_CI = os.environ.get("CI") == "true"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrate one SQLite file once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+
+    async def migrate() -> None:
+        db = Database(f"sqlite+aiosqlite:///{path}")
+        await db.upgrade()
+        await db.dispose()
+
+    asyncio.run(migrate())
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """Create this run's PostgreSQL database, migrate it, drop it at the end."""
+    reason = pg.pg_available()
+    if reason is not None:
+        if ON_CI:
+            pytest.fail(f"CI must run the PostgreSQL tests: {reason}")
+        pytest.skip(reason)
+    name, url = pg.create_database()
+
+    async def migrate() -> None:
+        db = Database(url)
+        await db.upgrade()
+        await db.dispose()
+
+    try:
+        asyncio.run(migrate())
+        yield url
+    finally:
+        pg.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    """Return the URL of an empty, migrated database of the parametrized kind."""
+    if request.param == "sqlite":
+        path = tmp_path / "parkbot.db"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite+aiosqlite:///{path}"
+    url: str = request.getfixturevalue("pg_url")
+    asyncio.run(_truncate(url))
+    return url
+
+
+async def _truncate(url: str) -> None:
+    import bot.models  # noqa: F401  (every table on the metadata)
+
+    db = Database(url)
+    try:
+        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        async with db.engine.begin() as conn:
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    """Return a Database on an empty, migrated schema."""
+    database = Database(db_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def harness(db_url: str, tmp_path: Path) -> AsyncIterator[Harness]:
+    """Start the real application on the fake Bot API; stop it afterwards."""
+    h = Harness(db_url, tmp_path)
+    await h.start()
+    try:
+        yield h
+    finally:
+        await h.stop()
+    h.assert_no_unexpected_errors()
