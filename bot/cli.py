@@ -12,6 +12,7 @@ from typing import Any
 from bot.access import Role, UnknownScope
 from bot.config import Config, ConfigError, load_config
 from bot.logs import setup_logging
+from bot.members import commands as members_commands
 from bot.services import Services
 from bot.texts import Texts
 
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Features add their subcommands here: register(subparsers, admin_subparsers).
 SubParsers = argparse._SubParsersAction
 FEATURE_PARSERS: list[Callable[[SubParsers, SubParsers], None]] = []
+FEATURE_PARSERS.append(members_commands.add_parser)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

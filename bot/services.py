@@ -9,6 +9,9 @@ from bot.access import AccessService, OrgService
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.db import Database
+from bot.members.campaigns import CampaignsService
+from bot.members.notify import Notifier
+from bot.members.service import MembersService
 from bot.sender import Sender
 from bot.texts import Texts
 from bot.users import UserDirectory
@@ -28,13 +31,15 @@ class Services:
     org: OrgService
     users: UserDirectory
     senders: dict[str, Sender] = field(default_factory=dict)
+    members: MembersService | None = None
+    campaigns: CampaignsService | None = None
 
     @classmethod
     def create(cls, config: Config, *, clock: Clock | None = None) -> Services:
         """Build every service for config (no I/O yet)."""
         db = Database(config.database_url)
         clock = clock or SystemClock()
-        return cls(
+        services = cls(
             config=config,
             db=db,
             texts=Texts.load(),
@@ -43,6 +48,11 @@ class Services:
             org=OrgService(db),
             users=UserDirectory(db, clock),
         )
+        # The notifier reads services.senders when it sends: Telegram is added at start-up.
+        notifier = Notifier(db, services.texts, services.senders)
+        services.members = MembersService(db, clock, notifier, admin_ids=config.admin_ids)
+        services.campaigns = CampaignsService(db, clock, notifier, config.tz)
+        return services
 
     async def start(self) -> None:
         """Prepare for work: apply migrations."""
@@ -52,6 +62,10 @@ class Services:
         """Run every feature's due work once (reminders, closing dates, deliveries)."""
         # Features append their tick calls here; each must be idempotent and derive what is due
         # from the database, so a missed or repeated tick never loses or doubles anything.
+        if self.campaigns is not None:
+            await self.campaigns.tick()
+        if self.members is not None:
+            await self.members.tick()
 
     async def close(self) -> None:
         """Release connections."""

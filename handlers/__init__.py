@@ -7,7 +7,7 @@ import warnings
 from telegram.ext import BaseHandler
 from telegram.warnings import PTBUserWarning
 
-from handlers import admin, fallback, start, tracking
+from handlers import admin, campaigns, fallback, members, registration, start, tracking
 
 # Our conversations are keyed per chat and user on purpose; their buttons belong to that key, so
 # PTB's reminder that per_message=False does not track buttons per message is noise here.
@@ -35,6 +35,13 @@ def build_handlers() -> HandlerTable:
 
     # Admin tools: /orgs and the /addpark conversation.
     table += [(0, h) for h in admin.handlers()]
+
+    # Members and 合理化建议 campaigns: /register (also offered by /start), /me, approvals,
+    # invitations, /suggest, /review, /export. Their conversations hold a user's next messages
+    # (names, reasons, suggestion texts), so they must come before the FAQ's free-text catch-all.
+    table += [(0, h) for h in registration.handlers()]
+    table += [(0, h) for h in members.handlers()]
+    table += [(0, h) for h in campaigns.handlers()]
 
     # Last in group 0: whatever no feature claimed — stale buttons, unknown commands, stickers,
     # voice notes … gets a short explanation instead of silence.

@@ -7,9 +7,9 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.clock import SystemClock
 from bot.config import Config, load_config
 from bot.db import Database
 from bot.members.campaigns import CampaignsService
@@ -32,13 +32,11 @@ class Operator:
     official_city_ids: frozenset[int] = frozenset()
 
 
-class _SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
+SubParsers = argparse._SubParsersAction
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the `export` and `admin invite` commands to the parkbot CLI."""
+def add_parser(subparsers: SubParsers, admin_subparsers: SubParsers | None = None) -> None:
+    """Add `export` and `admin invite` (under admin_subparsers, or a new `admin` group)."""
     t = Texts.load()
     export = subparsers.add_parser("export", help=t.get("members.cli.export_help", LANG))
     export.add_argument("kind", choices=KINDS)
@@ -47,22 +45,23 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     export.add_argument(
         "--out", metavar="FILE", type=Path, help=t.get("members.cli.out_help", LANG)
     )
-    export.set_defaults(func=run_export)
+    export.set_defaults(func=cmd_export)
 
-    admin = subparsers.add_parser("admin", help=t.get("members.cli.admin_help", LANG))
-    admin_sub = admin.add_subparsers(dest="admin_command", required=True)
-    invite = admin_sub.add_parser("invite", help=t.get("members.cli.invite_help", LANG))
+    if admin_subparsers is None:
+        admin = subparsers.add_parser("admin", help=t.get("members.cli.admin_help", LANG))
+        admin_subparsers = admin.add_subparsers(dest="admin_command", required=True)
+    invite = admin_subparsers.add_parser("invite", help=t.get("members.cli.invite_help", LANG))
     invite.add_argument("--role", choices=INVITE_ROLES, required=True)
     invite.add_argument("--park", metavar="NAME", help=t.get("members.cli.park_help", LANG))
     invite.add_argument("--city", metavar="NAME", help=t.get("members.cli.city_help", LANG))
     invite.add_argument("--hours", type=int, default=DEFAULT_INVITE_HOURS)
     invite.add_argument("--bot", metavar="USERNAME", help=t.get("members.cli.bot_help", LANG))
-    invite.set_defaults(func=run_invite)
+    invite.set_defaults(func=cmd_invite)
 
 
 def _services(config: Config, db: Database) -> tuple[MembersService, CampaignsService, Texts]:
     texts = Texts.load()
-    clock = _SystemClock()
+    clock = SystemClock()
     notifier = Notifier(db, texts, {})  # the CLI tells nobody: no Telegram sender here
     members = MembersService(db, clock, notifier, admin_ids=config.admin_ids)
     return members, CampaignsService(db, clock, notifier, config.tz), texts
@@ -78,7 +77,7 @@ async def export(config: Config, kind: str, fmt: str, park: str | None, out: Pat
             kind, Operator(), park_id, LANG
         )
         path = out or config.data_dir / "exports" / filename(
-            kind, fmt, datetime.now(UTC), config.tz
+            kind, fmt, SystemClock().now(), config.tz
         )
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(render(table, fmt, kind))
@@ -101,11 +100,11 @@ async def invite(config: Config, role: str, park: str | None, city: str | None, 
         await db.dispose()
 
 
-def run_export(args: argparse.Namespace) -> int:
+async def cmd_export(args: argparse.Namespace, config: Config) -> int:
     """Run `parkbot export`."""
     t = Texts.load()
     try:
-        path = asyncio.run(export(load_config(), args.kind, args.format, args.park, args.out))
+        path = await export(config, args.kind, args.format, args.park, args.out)
     except MembersError as exc:
         print(t.get(exc.key, LANG, **exc.values), file=sys.stderr)
         return 1
@@ -113,11 +112,11 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_invite(args: argparse.Namespace) -> int:
+async def cmd_invite(args: argparse.Namespace, config: Config) -> int:
     """Run `parkbot admin invite`."""
     t = Texts.load()
     try:
-        payload = asyncio.run(invite(load_config(), args.role, args.park, args.city, args.hours))
+        payload = await invite(config, args.role, args.park, args.city, args.hours)
     except MembersError as exc:
         print(t.get(exc.key, LANG, **exc.values), file=sys.stderr)
         return 1
@@ -131,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="parkbot")
     add_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    return asyncio.run(args.func(args, load_config()))
 
 
 if __name__ == "__main__":

@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Set
-from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import Clock
 from bot.members.errors import Denied
 from bot.models.core import Park
 
 
-class Clock(Protocol):
-    """Anything that tells the current aware UTC time (bot.clock.Clock satisfies it)."""
-
-    def now(self) -> datetime:
-        """Return the current time, aware, in UTC."""
-        ...
-
-
 class ActorLike(Protocol):
-    """The parts of bot.access.Actor the domain relies on."""
+    """The parts of bot.access.Actor the domain relies on (the CLI passes its own operator)."""
 
     @property
     def user_id(self) -> int:
@@ -73,3 +65,6 @@ def require_staff(actor: ActorLike) -> None:
     """Raise Denied unless the actor holds any secretary, official or admin role."""
     if not (actor.is_admin or actor.secretary_park_ids or actor.official_city_ids):
         raise Denied()
+
+
+__all__ = ["ActorLike", "Clock", "can_manage_park", "readable_park_ids", "require_manager"]
