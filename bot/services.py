@@ -9,6 +9,9 @@ from bot.access import AccessService, OrgService
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.db import Database
+from bot.outbox.notices import NoticeService
+from bot.outbox.service import Outbox
+from bot.outbox.worker import OutboxWorker, process_owner
 from bot.sender import Sender
 from bot.texts import Texts
 from bot.users import UserDirectory
@@ -28,13 +31,16 @@ class Services:
     org: OrgService
     users: UserDirectory
     senders: dict[str, Sender] = field(default_factory=dict)
+    outbox: Outbox | None = None
+    notices: NoticeService | None = None
+    outbox_worker: OutboxWorker | None = None
 
     @classmethod
     def create(cls, config: Config, *, clock: Clock | None = None) -> Services:
         """Build every service for config (no I/O yet)."""
         db = Database(config.database_url)
         clock = clock or SystemClock()
-        return cls(
+        services = cls(
             config=config,
             db=db,
             texts=Texts.load(),
@@ -43,6 +49,17 @@ class Services:
             org=OrgService(db),
             users=UserDirectory(db, clock),
         )
+        services.outbox = Outbox(db, clock)
+        services.notices = NoticeService(db, services.outbox)
+        # The worker reads self.senders, which start-up fills ("telegram" once the bot exists).
+        services.outbox_worker = OutboxWorker(
+            db,
+            services.senders,
+            clock,
+            process_owner(),
+            on_unreachable=services.users.mark_unreachable,
+        )
+        return services
 
     async def start(self) -> None:
         """Prepare for work: apply migrations."""
@@ -52,6 +69,8 @@ class Services:
         """Run every feature's due work once (reminders, closing dates, deliveries)."""
         # Features append their tick calls here; each must be idempotent and derive what is due
         # from the database, so a missed or repeated tick never loses or doubles anything.
+        if self.outbox_worker is not None:
+            await self.outbox_worker.drain()  # no-op while its background loop runs
 
     async def close(self) -> None:
         """Release connections."""
