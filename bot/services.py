@@ -12,6 +12,9 @@ from bot.db import Database
 from bot.members.campaigns import CampaignsService
 from bot.members.notify import Notifier
 from bot.members.service import MembersService
+from bot.outbox.notices import NoticeService
+from bot.outbox.service import Outbox
+from bot.outbox.worker import OutboxWorker, process_owner
 from bot.sender import Sender
 from bot.texts import Texts
 from bot.users import UserDirectory
@@ -33,6 +36,9 @@ class Services:
     senders: dict[str, Sender] = field(default_factory=dict)
     members: MembersService | None = None
     campaigns: CampaignsService | None = None
+    outbox: Outbox | None = None
+    notices: NoticeService | None = None
+    outbox_worker: OutboxWorker | None = None
 
     @classmethod
     def create(cls, config: Config, *, clock: Clock | None = None) -> Services:
@@ -48,10 +54,22 @@ class Services:
             org=OrgService(db),
             users=UserDirectory(db, clock),
         )
+        services.outbox = Outbox(db, clock)
+        services.notices = NoticeService(db, services.outbox)
+        # The worker reads self.senders, which start-up fills ("telegram" once the bot exists).
+        services.outbox_worker = OutboxWorker(
+            db,
+            services.senders,
+            clock,
+            process_owner(),
+            on_unreachable=services.users.mark_unreachable,
+        )
         # The notifier reads services.senders when it sends: Telegram is added at start-up.
         notifier = Notifier(db, services.texts, services.senders)
         services.members = MembersService(db, clock, notifier, admin_ids=config.admin_ids)
-        services.campaigns = CampaignsService(db, clock, notifier, config.tz)
+        services.campaigns = CampaignsService(
+            db, clock, notifier, config.tz, outbox=services.outbox
+        )
         return services
 
     async def start(self) -> None:
@@ -62,10 +80,13 @@ class Services:
         """Run every feature's due work once (reminders, closing dates, deliveries)."""
         # Features append their tick calls here; each must be idempotent and derive what is due
         # from the database, so a missed or repeated tick never loses or doubles anything.
+        # Campaigns first: an announcement it queues goes out in the same tick.
         if self.campaigns is not None:
             await self.campaigns.tick()
         if self.members is not None:
             await self.members.tick()
+        if self.outbox_worker is not None:
+            await self.outbox_worker.drain()  # no-op while its background loop runs
 
     async def close(self) -> None:
         """Release connections."""

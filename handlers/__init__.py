@@ -7,7 +7,7 @@ import warnings
 from telegram.ext import BaseHandler
 from telegram.warnings import PTBUserWarning
 
-from handlers import admin, campaigns, fallback, members, registration, start, tracking
+from handlers import admin, campaigns, fallback, members, notify, registration, start, tracking
 
 # Our conversations are keyed per chat and user on purpose; their buttons belong to that key, so
 # PTB's reminder that per_message=False does not track buttons per message is noise here.
@@ -35,6 +35,10 @@ def build_handlers() -> HandlerTable:
 
     # Admin tools: /orgs and the /addpark conversation.
     table += [(0, h) for h in admin.handlers()]
+
+    # Notices and broadcasts: the /notify conversation, /broadcasts and the cancel button on
+    # progress messages. Before the fallback so its buttons are not taken for stale ones.
+    table += [(0, h) for h in notify.handlers()]
 
     # Members and 合理化建议 campaigns: /register (also offered by /start), /me, approvals,
     # invitations, /suggest, /review, /export. Their conversations hold a user's next messages

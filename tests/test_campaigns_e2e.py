@@ -67,6 +67,7 @@ async def open_campaign(h: Harness, park: int) -> Campaign:
     marked = h.api.last_message(SEC_A)["reply_markup"]["inline_keyboard"][0][0]["text"]
     assert marked == t(h, "campaigns.park_on", park="长春新区")
     calls = await h.press(SEC_A, "cp:done")
+    await h.tick()  # the announcement waits in the outbox until the clock job drains it
     assert h.api.last_message(SEC_A)["text"] == t(
         h, "campaigns.opened", title="降本增效金点子", opens="2026-12-01", closes="2026-12-31"
     )

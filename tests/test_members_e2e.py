@@ -348,6 +348,15 @@ async def test_deleteme_leaves_nothing_personal(harness: Harness) -> None:
     member = await member_of(h, APPLICANT)
     assert member is not None
     await h.press(SEC_A, f"mb:ok:{member.id}")
+    # A delivered campaign announcement (outbox rows) and a suggestion in a running campaign.
+    campaigns = h.services.campaigns
+    assert campaigns is not None
+    admin = await h.services.access.actor(ADMIN_ID)
+    today = h.clock.now().date()
+    campaign = await campaigns.open_campaign(admin, "活动", "说明", today, today, [a])
+    await h.tick()
+    assert any("活动" in m for m in h.api.messages_to(APPLICANT))
+    await campaigns.submit(APPLICANT, campaign.id, "建议增加园区停车位，缓解高峰拥堵。")
     # Leave a half-finished conversation behind too: it is personal state.
     await h.press(APPLICANT, "me:edit:employer")
     assert await scan(h.services.db, [APPLICANT, NAME, PHONE, EMPLOYER]) != []

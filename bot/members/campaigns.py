@@ -18,7 +18,7 @@ from bot.members.notify import Notifier, Ref
 from bot.members.scope import ActorLike, Clock, readable_park_ids, require_manager
 from bot.members.service import APPROVED
 from bot.members.validation import clean_text, validate_reason, validate_suggestion
-from bot.models.core import Park
+from bot.models.core import Park, User
 from bot.models.members import (
     Campaign,
     CampaignPark,
@@ -27,6 +27,9 @@ from bot.models.members import (
     SuggestionAttachment,
     SuggestionEvent,
 )
+from bot.outbox.service import TELEGRAM, Outbox, Recipient
+from bot.sender import OutgoingMessage
+from bot.texts import DEFAULT_LANGUAGE
 
 SUBMITTED, ACCEPTED, REJECTED = "submitted", "accepted", "rejected"
 FORWARDED, ADOPTED, NOT_ADOPTED, IMPLEMENTED = "forwarded", "adopted", "not_adopted", "implemented"
@@ -88,12 +91,20 @@ class CampaignsService:
     """Campaigns and suggestions; scope rules as in MembersService."""
 
     def __init__(
-        self, db: Database, clock: Clock, notifier: Notifier, tz: ZoneInfo | None = None
+        self,
+        db: Database,
+        clock: Clock,
+        notifier: Notifier,
+        tz: ZoneInfo | None = None,
+        *,
+        outbox: Outbox | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.notifier = notifier
         self.tz = tz or ZoneInfo("Asia/Shanghai")
+        # Announcements reach whole parks: through the paced, crash-safe outbox when there is one.
+        self.outbox = outbox
 
     # -- campaigns ---------------------------------------------------------------------------
 
@@ -205,21 +216,37 @@ class CampaignsService:
 
     async def _announce(self, campaign: Campaign) -> None:
         async with self.db.session() as session:
-            recipients = list(
-                await session.scalars(
-                    select(Member.user_id)
+            recipients = (
+                await session.execute(
+                    select(Member.user_id, User.language)
+                    .outerjoin(User, User.id == Member.user_id)
                     .where(Member.status == APPROVED, Member.park_id.in_(campaign.park_ids))
                     .order_by(Member.user_id)
                 )
-            )
+            ).all()
         closes = (campaign.closes_at - timedelta(days=1)).astimezone(self.tz).date()
-        for user_id in recipients:
-            await self.notifier.tell(
-                user_id,
-                "campaigns.notify.opened",
-                title=campaign.title,
-                description=campaign.description,
-                closes=closes.isoformat(),
+        values = {
+            "title": campaign.title,
+            "description": campaign.description,
+            "closes": closes.isoformat(),
+        }
+        if self.outbox is None:
+            for user_id, _lang in recipients:
+                await self.notifier.tell(user_id, "campaigns.notify.opened", **values)
+            return
+        # One broadcast per language: each member reads the announcement in their own.
+        by_lang: dict[str, list[int]] = {}
+        for user_id, lang in recipients:
+            by_lang.setdefault(lang or DEFAULT_LANGUAGE, []).append(user_id)
+        for lang, user_ids in sorted(by_lang.items()):
+            text = self.notifier.render("campaigns.notify.opened", lang, values)
+            await self.outbox.create_broadcast(
+                kind="campaign",
+                created_by=campaign.created_by or None,
+                message=OutgoingMessage(text=text, title=campaign.title, kind="campaign"),
+                recipients=[Recipient(TELEGRAM, str(uid), uid) for uid in user_ids],
+                park_ids=campaign.park_ids,
+                ref=f"campaign:{campaign.id}:{lang}",
             )
 
     async def stats(self, actor: ActorLike, campaign_id: int) -> CampaignStats:

@@ -12,12 +12,13 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import read_yaml
 from bot.models.core import PtbState, RoleGrant, User
 from bot.models.members import Campaign, Invite, Member, Suggestion, SuggestionEvent
+from bot.models.outbox import Broadcast, OutboxRow
 
 Eraser = Callable[[AsyncSession, int], Awaitable[None]]
 
@@ -95,7 +96,33 @@ async def erase_account(session: AsyncSession, user_id: int) -> None:
     await session.execute(delete(User).where(User.id == user_id))
 
 
-PERSONAL_DATA_ERASERS: list[Eraser] = [erase_member, erase_suggestions, erase_account]
+async def erase_deliveries(session: AsyncSession, user_id: int) -> None:
+    """Drop the person's outbox rows (their chat id) and unlink broadcasts they started."""
+    # Lives here until the outbox registers its own eraser; a pending row is simply not sent.
+    await session.execute(
+        delete(OutboxRow).where(
+            or_(
+                OutboxRow.user_id == user_id,
+                and_(OutboxRow.channel == "telegram", OutboxRow.address == str(user_id)),
+            )
+        )
+    )
+    await session.execute(
+        update(Broadcast).where(Broadcast.created_by == user_id).values(created_by=None)
+    )
+    await session.execute(
+        update(Broadcast)
+        .where(Broadcast.progress_chat == user_id)
+        .values(progress_chat=None, progress_message_id=None)
+    )
+
+
+PERSONAL_DATA_ERASERS: list[Eraser] = [
+    erase_member,
+    erase_suggestions,
+    erase_deliveries,
+    erase_account,
+]
 
 
 async def erase_personal_data(session: AsyncSession, user_id: int) -> None:

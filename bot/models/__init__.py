@@ -4,3 +4,4 @@ from bot.models import members  # noqa: F401  (registers the members and campaig
 from bot.models.core import City, Park, PtbState, RoleGrant, User
 
 __all__ = ["City", "Park", "PtbState", "RoleGrant", "User"]
+from bot.models.outbox import Broadcast, OutboxRow  # noqa: F401  (outbox tables)
