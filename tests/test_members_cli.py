@@ -80,3 +80,14 @@ def test_admin_invite_prints_link(env: Path, capsys: pytest.CaptureFixture[str])
     out = capsys.readouterr().out
     assert "https://t.me/parkbot?start=inv-" in out
     assert main(["admin", "invite", "--role", "official", "--park", "吉林高新区"]) == 1
+
+
+def test_parkbot_cli_has_the_members_commands(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main as parkbot
+
+    assert parkbot(["admin", "invite", "--role", "secretary", "--park", "吉林高新区"]) == 0
+    assert "/start inv-" in capsys.readouterr().out
+    assert parkbot(["export", "suggestions", "--format", "csv", "--out", str(env / "s.csv")]) == 0
+    assert (env / "s.csv").read_bytes().startswith(b"\xef\xbb\xbf")

@@ -7,7 +7,6 @@ import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -94,9 +93,9 @@ ADMIN, SEC_A, SEC_B = 900000001, 900000002, 900000003
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}")
-    await db.upgrade()
+async def world(db_url: str) -> AsyncIterator[World]:
+    """Two parks of one city with a secretary each, on SQLite and on PostgreSQL."""
+    db = Database(db_url)
     async with db.session() as s:
         city = City(name="长春市")
         s.add(city)
