@@ -2,6 +2,7 @@
 
 from bot.models import members  # noqa: F401  (registers the members and campaigns tables)
 from bot.models.core import City, Park, PtbState, RoleGrant, User
+from bot.models.robots import Robot
 
-__all__ = ["City", "Park", "PtbState", "RoleGrant", "User"]
+__all__ = ["City", "Park", "PtbState", "Robot", "RoleGrant", "User"]
 from bot.models.outbox import Broadcast, OutboxRow  # noqa: F401  (outbox tables)
