@@ -22,6 +22,7 @@ the department/expert; the typed text completes the step.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import date
 from typing import Any
@@ -38,7 +39,9 @@ from telegram.ext import (
 
 from bot.access import Role
 from bot.members.campaigns import (
+    DESCRIPTION_MAX,
     NOTE_REQUIRED,
+    TITLE_MAX,
     AttachmentIn,
     CampaignsService,
     allowed_transitions,
@@ -46,7 +49,7 @@ from bot.members.campaigns import (
 )
 from bot.members.errors import InvalidInput, MembersError
 from bot.members.exports import FORMATS, KINDS, Exporter, filename, render
-from bot.members.validation import SUGGESTION_MAX
+from bot.members.validation import SUGGESTION_MAX, validate_suggestion
 from bot.models.members import Campaign, Suggestion
 from handlers.access import actor_of, requires
 from handlers.context import Ctx
@@ -144,7 +147,7 @@ async def on_newcampaign(update: Update, ctx: Ctx) -> int:
 async def on_title(update: Update, ctx: Ctx) -> int:
     """Store the title; ask the description."""
     text = (update.effective_message.text if update.effective_message else "") or ""
-    if not text.strip() or len(text.strip()) > 128:
+    if not text.strip() or len(text.strip()) > TITLE_MAX:
         await say(update, ctx, ctx.t("campaigns.bad_title"))
         return TITLE
     user_data(ctx)[NEW]["title"] = text.strip()
@@ -155,7 +158,7 @@ async def on_title(update: Update, ctx: Ctx) -> int:
 async def on_description(update: Update, ctx: Ctx) -> int:
     """Store the description; ask the opening day."""
     text = (update.effective_message.text if update.effective_message else "") or ""
-    if not text.strip() or len(text.strip()) > 2000:
+    if not text.strip() or len(text.strip()) > DESCRIPTION_MAX:
         await say(update, ctx, ctx.t("campaigns.bad_description"))
         return DESCRIPTION
     user_data(ctx)[NEW]["description"] = text.strip()
@@ -341,8 +344,6 @@ async def on_pick(update: Update, ctx: Ctx) -> int:
 
 async def on_text(update: Update, ctx: Ctx) -> int:
     """Check and keep the suggestion text; invite attachments."""
-    from bot.members.validation import validate_suggestion
-
     try:
         content = validate_suggestion(
             update.effective_message.text if update.effective_message else ""
@@ -681,7 +682,9 @@ async def on_export_chosen(update: Update, ctx: Ctx) -> None:
         return
     await query.answer()
     name = filename(kind, fmt, services.clock.now(), services.config.tz)
-    document = InputFile(render(table, fmt, kind), filename=name)
+    # Rendering a large XLSX takes seconds: keep the event loop answering other chats meanwhile.
+    content = await asyncio.to_thread(render, table, fmt, kind)
+    document = InputFile(content, filename=name)
     await ctx.bot.send_document(
         chat.id, document, caption=ctx.t("campaigns.export.done", count=len(table.rows))
     )
