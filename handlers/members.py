@@ -27,7 +27,7 @@ from telegram.ext import (
 )
 
 from bot.access import Role
-from bot.members.errors import Conflict, Denied, InvalidInput, MembersError
+from bot.members.errors import Conflict, Denied, InvalidInput, MembersError, NotFound
 from bot.members.service import PENDING, WITHDRAWN
 from bot.members.validation import FIELDS, TITLES
 from bot.models.members import Member
@@ -153,6 +153,11 @@ async def store(update: Update, ctx: Ctx, value: str) -> int:
     before = await members_of(ctx).find(user.id)
     try:
         member = await members_of(ctx).edit(user.id, field, value)
+    except NotFound as exc:
+        # The record went away meanwhile (/deleteme, /withdraw): nothing left to edit.
+        ctx.user_data.pop(EDITING, None)
+        await error(update, ctx, exc)
+        return ConversationHandler.END
     except MembersError as exc:
         await error(update, ctx, exc)
         return await ask_value(update, ctx, field)

@@ -369,6 +369,10 @@ async def test_deleteme_leaves_nothing_personal(harness: Harness) -> None:
         assert (
             await s.scalars(select(RoleGrant).where(RoleGrant.user_id == APPLICANT))
         ).all() == []
+    # The edit left open before the deletion is gone with it: free text edits nothing.
+    await h.text(APPLICANT, "新单位")
+    assert await member_of(h, APPLICANT) is None
+    assert h.texts_of(await h.command(APPLICANT, "/cancel")) == [t(h, "core.nothing_to_cancel")]
 
 
 async def test_invites_valid_used_expired_forged(harness: Harness) -> None:
