@@ -13,6 +13,7 @@ from bot.access import Role, UnknownScope
 from bot.config import Config, ConfigError, load_config
 from bot.logs import setup_logging
 from bot.members import commands as members_commands
+from bot.reports import commands as reports_commands
 from bot.services import Services
 from bot.texts import Texts
 
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
 SubParsers = argparse._SubParsersAction
 FEATURE_PARSERS: list[Callable[[SubParsers, SubParsers], None]] = []
 FEATURE_PARSERS.append(members_commands.add_parser)
+FEATURE_PARSERS.append(reports_commands.register)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

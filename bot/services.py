@@ -9,12 +9,15 @@ from bot.access import AccessService, OrgService
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.db import Database
+from bot.events import EventsFeature
+from bot.events.notify import OutboxBroadcaster
 from bot.members.campaigns import CampaignsService
 from bot.members.notify import Notifier
 from bot.members.service import MembersService
 from bot.outbox.notices import NoticeService
 from bot.outbox.service import Outbox
 from bot.outbox.worker import OutboxWorker, process_owner
+from bot.reports.service import ReportsService
 from bot.robots.sender import RobotSender
 from bot.robots.service import RobotsService
 from bot.sender import Sender
@@ -42,6 +45,8 @@ class Services:
     notices: NoticeService | None = None
     outbox_worker: OutboxWorker | None = None
     robots: RobotsService | None = None
+    events: EventsFeature | None = None
+    reports: ReportsService | None = None
 
     @classmethod
     def create(cls, config: Config, *, clock: Clock | None = None) -> Services:
@@ -59,6 +64,11 @@ class Services:
             users=UserDirectory(db, clock),
             senders={"robot": RobotSender(db, texts=texts, clock=clock)},
             robots=RobotsService(db, texts),
+            # Event notices are outbox broadcasts; the outbox worker paces and delivers them.
+            events=EventsFeature.create(
+                db, clock, texts, config.tz, OutboxBroadcaster(Outbox(db, clock))
+            ),
+            reports=ReportsService(db, texts, admin_ids=config.admin_ids),
         )
         services.outbox = Outbox(db, clock)
         services.notices = NoticeService(db, services.outbox)
@@ -96,6 +106,14 @@ class Services:
         telegram = self.senders.get("telegram")
         if self.robots is not None and telegram is not None:
             await self.robots.notify_broken(telegram, self.config.admin_ids)
+        if self.events is not None:
+            await self.events.tick()
+        if self.reports is not None and telegram is not None:
+            try:
+                await self.reports.tick(self.clock.now(), telegram)
+            except Exception:
+                # One feature's failure must not starve the others; it is retried next tick.
+                log.exception("reports tick failed")
 
     async def close(self) -> None:
         """Release connections."""

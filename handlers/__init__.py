@@ -10,10 +10,12 @@ from telegram.warnings import PTBUserWarning
 from handlers import (
     admin,
     campaigns,
+    events,
     fallback,
     members,
     notify,
     registration,
+    reports,
     robots,
     start,
     tracking,
@@ -60,6 +62,13 @@ def build_handlers() -> HandlerTable:
     # Group robots (WeCom / DingTalk / Feishu) for admins and secretaries: /robots, its buttons
     # and the add conversation; before the fallback so their buttons are not taken as stale.
     table += [(0, h) for h in robots.handlers()]
+    # Events: the /newevent and edit conversations, /events, /attendees, and the 报名 / 取消报名
+    # buttons of notices, which must work outside any conversation.
+    table += [(0, h) for h in events.handlers()]
+    # Quarterly reports: /reports, /reportsdone, the reminder buttons (submitted, upload) and the
+    # escalation's nudge, whose conversations wait for a file or a text. Before the catch-all so
+    # their buttons are not taken for stale ones.
+    table += [(0, h) for h in reports.handlers()]
 
     # Last in group 0: whatever no feature claimed — stale buttons, unknown commands, stickers,
     # voice notes … gets a short explanation instead of silence.

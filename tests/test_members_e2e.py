@@ -10,6 +10,7 @@ from sqlalchemy import inspect, select, text
 from bot.access import Role
 from bot.db import Database
 from bot.models import RoleGrant
+from bot.models.events import Event, Rsvp
 from bot.models.members import Member
 from handlers.tracking import FloodGate
 from tests.harness import ADMIN_ID, Harness
@@ -357,6 +358,13 @@ async def test_deleteme_leaves_nothing_personal(harness: Harness) -> None:
     await h.tick()
     assert any("活动" in m for m in h.api.messages_to(APPLICANT))
     await campaigns.submit(APPLICANT, campaign.id, "建议增加园区停车位，缓解高峰拥堵。")
+    # And an event sign-up (the events feature's table).
+    async with h.services.db.session() as s:
+        event = Event(organiser_id=SEC_A, title="讲座", kind="academic", starts_at=h.clock.now(),
+                      ends_at=h.clock.now(), place="报告厅")  # fmt: skip
+        s.add(event)
+        await s.flush()
+        s.add(Rsvp(event_id=event.id, user_id=APPLICANT, status="going"))
     # Leave a half-finished conversation behind too: it is personal state.
     await h.press(APPLICANT, "me:edit:employer")
     assert await scan(h.services.db, [APPLICANT, NAME, PHONE, EMPLOYER]) != []

@@ -16,6 +16,7 @@ from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import read_yaml
+from bot.events.audience import erase_rsvps
 from bot.models.core import PtbState, RoleGrant, User
 from bot.models.members import Campaign, Invite, Member, Suggestion, SuggestionEvent
 from bot.models.outbox import Broadcast, OutboxRow
@@ -117,10 +118,17 @@ async def erase_deliveries(session: AsyncSession, user_id: int) -> None:
     )
 
 
+async def erase_event_signups(session: AsyncSession, user_id: int) -> None:
+    """Delete the person's event sign-ups and reminder records (the events feature's eraser)."""
+    # Registered here because events wrote the eraser but had no hook to hang it on yet.
+    await erase_rsvps(session, user_id)
+
+
 PERSONAL_DATA_ERASERS: list[Eraser] = [
     erase_member,
     erase_suggestions,
     erase_deliveries,
+    erase_event_signups,
     erase_account,
 ]
 

@@ -2,6 +2,8 @@
 
 from bot.models import members  # noqa: F401  (registers the members and campaigns tables)
 from bot.models.core import City, Park, PtbState, RoleGrant, User
+from bot.models.events import Event, EventPark, EventReminder, Rsvp  # noqa: F401
+from bot.models.reports import ReportSend, ReportSubmission  # noqa: F401  (registers reports)
 from bot.models.robots import Robot
 
 __all__ = ["City", "Park", "PtbState", "Robot", "RoleGrant", "User"]
