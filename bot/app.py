@@ -15,6 +15,7 @@ from handlers.context import SERVICES_KEY, Ctx
 from handlers.errors import on_error
 from handlers.jobs import LEADER_KEY, TICK_SECONDS, tick
 from handlers.menu import sync_all_commands
+from handlers.notify import OUTBOX_LOOP_KEY, start_outbox_loop, stop_outbox_loop
 from handlers.persistence import DbPersistence
 from handlers.processing import PerChatUpdateProcessor
 from handlers.tg_sender import TelegramSender
@@ -58,6 +59,8 @@ def build_application(
     app.add_error_handler(on_error)
     if run_clock and app.job_queue is not None:
         app.job_queue.run_repeating(tick, interval=TICK_SECONDS, first=1, name="clock")
+    # Broadcasts go out from a background loop in real runs; tests drain them on h.tick().
+    app.bot_data[OUTBOX_LOOP_KEY] = run_clock
     return app
 
 
@@ -73,6 +76,7 @@ async def start_application(app: ParkApp) -> None:
 async def stop_application(app: ParkApp) -> None:
     """Stop processing, save state, and release every resource."""
     services: Services = app.bot_data[SERVICES_KEY]
+    await stop_outbox_loop(app)  # before the bot closes: a send in flight finishes first
     if app.running:
         await app.stop()
     await app.shutdown()
@@ -84,6 +88,7 @@ async def _post_init(app: ParkApp) -> None:
     services: Services = app.bot_data[SERVICES_KEY]
     services.senders["telegram"] = TelegramSender(app.bot)
     await sync_all_commands(app.bot, services)
+    start_outbox_loop(app)
 
 
 async def _post_shutdown(app: ParkApp) -> None:

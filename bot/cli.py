@@ -13,6 +13,7 @@ from bot.access import Role, UnknownScope
 from bot.config import Config, ConfigError, load_config
 from bot.faq.cli import register as register_ask
 from bot.logs import setup_logging
+from bot.members import commands as members_commands
 from bot.reports import commands as reports_commands
 from bot.services import Services
 from bot.texts import Texts
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
 SubParsers = argparse._SubParsersAction
 FEATURE_PARSERS: list[Callable[[SubParsers, SubParsers], None]] = [
     register_ask,
+    members_commands.add_parser,
     reports_commands.register,
 ]
 

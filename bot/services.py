@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.access import AccessService, OrgService
@@ -14,7 +15,12 @@ from bot.events.notify import OutboxBroadcaster
 from bot.faq import engine_singleton
 from bot.faq.engine import FaqEngine
 from bot.faq.questions import QuestionService
+from bot.members.campaigns import CampaignsService
+from bot.members.notify import Notifier
+from bot.members.service import MembersService
+from bot.outbox.notices import NoticeService
 from bot.outbox.service import Outbox
+from bot.outbox.worker import OutboxWorker, process_owner
 from bot.reports.service import ReportsService
 from bot.robots.sender import RobotSender
 from bot.robots.service import RobotsService
@@ -39,6 +45,11 @@ class Services:
     faq: FaqEngine
     questions: QuestionService
     senders: dict[str, Sender] = field(default_factory=dict)
+    members: MembersService | None = None
+    campaigns: CampaignsService | None = None
+    outbox: Outbox | None = None
+    notices: NoticeService | None = None
+    outbox_worker: OutboxWorker | None = None
     robots: RobotsService | None = None
     events: EventsFeature | None = None
     reports: ReportsService | None = None
@@ -50,8 +61,13 @@ class Services:
         clock = clock or SystemClock()
         texts = Texts.load()
         access = AccessService(db, config.admin_ids)
+        users = UserDirectory(db, clock)
         faq = engine_singleton()
+        # Filled further at start-up ("telegram" once the bot exists); every service below reads
+        # the same dict when it sends, so they all see it.
         senders: dict[str, Sender] = {"robot": RobotSender(db, texts=texts, clock=clock)}
+        outbox = Outbox(db, clock)
+        notifier = Notifier(db, texts, senders)
         return cls(
             config=config,
             db=db,
@@ -59,16 +75,21 @@ class Services:
             clock=clock,
             access=access,
             org=OrgService(db),
-            users=UserDirectory(db, clock),
-            robots=RobotsService(db, texts),
-            # Event notices are outbox broadcasts; the outbox worker paces and delivers them.
-            events=EventsFeature.create(
-                db, clock, texts, config.tz, OutboxBroadcaster(Outbox(db, clock))
-            ),
-            reports=ReportsService(db, texts, admin_ids=config.admin_ids),
+            users=users,
             faq=faq,
             questions=QuestionService(db, faq, texts, clock, access, senders),
             senders=senders,
+            members=MembersService(db, clock, notifier, admin_ids=config.admin_ids),
+            campaigns=CampaignsService(db, clock, notifier, config.tz, outbox=outbox),
+            outbox=outbox,
+            notices=NoticeService(db, outbox),
+            outbox_worker=OutboxWorker(
+                db, senders, clock, process_owner(), on_unreachable=users.mark_unreachable
+            ),
+            robots=RobotsService(db, texts),
+            # Event notices are outbox broadcasts; the outbox worker paces and delivers them.
+            events=EventsFeature.create(db, clock, texts, config.tz, OutboxBroadcaster(outbox)),
+            reports=ReportsService(db, texts, admin_ids=config.admin_ids),
         )
 
     async def start(self) -> None:
@@ -77,19 +98,34 @@ class Services:
 
     async def tick(self) -> None:
         """Run every feature's due work once (reminders, closing dates, deliveries)."""
-        # Features append their tick calls here; each must be idempotent and derive what is due
-        # from the database, so a missed or repeated tick never loses or doubles anything.
+        # Each step is idempotent and derives what is due from the database, so a missed or
+        # repeated tick never loses or doubles anything; one feature's failure must not starve
+        # the others (it is retried on the next tick).
         telegram = self.senders.get("telegram")
-        if self.robots is not None and telegram is not None:
-            await self.robots.notify_broken(telegram, self.config.admin_ids)
-        if self.events is not None:
-            await self.events.tick()
-        if self.reports is not None and telegram is not None:
+        steps: list[tuple[str, Callable[[], Awaitable[object]] | None]] = [
+            ("campaigns", self.campaigns.tick if self.campaigns else None),
+            ("members", self.members.tick if self.members else None),
+            ("events", self.events.tick if self.events else None),
+        ]
+        if telegram is not None:
+            if self.reports is not None:
+                reports = self.reports
+                steps.append(("reports", lambda: reports.tick(self.clock.now(), telegram)))
+            if self.robots is not None:
+                robots = self.robots
+                steps.append(
+                    ("robots", lambda: robots.notify_broken(telegram, self.config.admin_ids))
+                )
+        # Last, so what the steps above queued goes out in this same tick.
+        if self.outbox_worker is not None:
+            steps.append(("outbox", self.outbox_worker.drain))  # no-op while its loop runs
+        for name, step in steps:
+            if step is None:
+                continue
             try:
-                await self.reports.tick(self.clock.now(), telegram)
+                await step()
             except Exception:
-                # One feature's failure must not starve the others; it is retried next tick.
-                log.exception("reports tick failed")
+                log.exception("%s tick failed", name)
 
     async def close(self) -> None:
         """Release connections."""

@@ -7,7 +7,20 @@ import warnings
 from telegram.ext import BaseHandler
 from telegram.warnings import PTBUserWarning
 
-from handlers import admin, events, fallback, faq_chat, reports, robots, start, tracking
+from handlers import (
+    admin,
+    campaigns,
+    events,
+    fallback,
+    faq_chat,
+    members,
+    notify,
+    registration,
+    reports,
+    robots,
+    start,
+    tracking,
+)
 
 # Our conversations are keyed per chat and user on purpose; their buttons belong to that key, so
 # PTB's reminder that per_message=False does not track buttons per message is noise here.
@@ -35,6 +48,17 @@ def build_handlers() -> HandlerTable:
 
     # Admin tools: /orgs and the /addpark conversation.
     table += [(0, h) for h in admin.handlers()]
+
+    # Notices and broadcasts: the /notify conversation, /broadcasts and the cancel button on
+    # progress messages. Before the fallback so its buttons are not taken for stale ones.
+    table += [(0, h) for h in notify.handlers()]
+
+    # Members and 合理化建议 campaigns: /register (also offered by /start), /me, approvals,
+    # invitations, /suggest, /review, /export. Their conversations hold a user's next messages
+    # (names, reasons, suggestion texts), so they must come before the FAQ's free-text catch-all.
+    table += [(0, h) for h in registration.handlers()]
+    table += [(0, h) for h in members.handlers()]
+    table += [(0, h) for h in campaigns.handlers()]
 
     # Group robots (WeCom / DingTalk / Feishu) for admins and secretaries: /robots, its buttons
     # and the add conversation; before the fallback so their buttons are not taken as stale.

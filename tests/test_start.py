@@ -11,7 +11,8 @@ USER = 1001
 async def test_start_greets_in_chinese(harness: Harness) -> None:
     calls = await harness.command(USER, "/start")
     sent = [c for c in calls if c.method == "sendMessage"]
-    assert len(sent) == 1
+    # The welcome comes first; features may add newcomer hints after it (members: /register).
+    assert sent
     assert sent[0].params["text"] == harness.services.texts.get("core.welcome", "zh")
     assert sent[0].chat_id == USER
 

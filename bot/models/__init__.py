@@ -1,5 +1,6 @@
 """Every table; importing this package registers them all on Base.metadata."""
 
+from bot.models import members  # noqa: F401  (registers the members and campaigns tables)
 from bot.models.core import City, Park, PtbState, RoleGrant, User
 from bot.models.events import Event, EventPark, EventReminder, Rsvp  # noqa: F401
 from bot.models.faq import FaqForward, FaqQuestion

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 
 from bot.sender import Limit
 
@@ -19,20 +18,14 @@ class RateLimiter:
     def __init__(self) -> None:
         self._next_free: dict[str, float] = {}
 
-    @staticmethod
-    def _seconds(now: datetime) -> float:
-        return now.timestamp()
-
-    def wait_for(self, limits: Iterable[Limit], now: datetime) -> float:
-        """Return how many seconds a send now would have to wait (without reserving)."""
-        t = self._seconds(now)
+    def wait_for(self, limits: Iterable[Limit], t: float) -> float:
+        """Return how many seconds a send at time t would have to wait (without reserving)."""
         start = max([t, *(self._next_free.get(limit.key, t) for limit in limits)])
         return start - t
 
-    def reserve(self, limits: Iterable[Limit], now: datetime) -> float:
-        """Book the earliest slot that honours every limit; return the seconds to wait for it."""
+    def reserve(self, limits: Iterable[Limit], t: float) -> float:
+        """Book the earliest slot after t that honours every limit; return the wait in seconds."""
         limits = tuple(limits)
-        t = self._seconds(now)
         start = max([t, *(self._next_free.get(limit.key, t) for limit in limits)])
         for limit in limits:
             self._next_free[limit.key] = start + limit.period / limit.count

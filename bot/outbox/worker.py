@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,6 +37,11 @@ from bot.sender import (
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
+
+
+def process_owner() -> str:
+    """Return a name unique to this process, to mark the rows it claims."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:64]
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,7 @@ class OutboxWorker:
         *,
         settings: WorkerSettings | None = None,
         sleep: Sleep | None = None,
+        timer: Callable[[], float] | None = None,
         on_unreachable: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
         self.db = db
@@ -82,7 +91,9 @@ class OutboxWorker:
         self.owner = owner
         self.progress = progress
         self.settings = settings or WorkerSettings()
+        # Pacing runs on real elapsed time (the sleeps are real); tests pass both to fake it.
         self._sleep: Sleep = sleep or asyncio.sleep
+        self._timer = timer or time.monotonic
         self._on_unreachable = on_unreachable
         self.limiter = RateLimiter()
         self.throttle = ProgressThrottle()
@@ -142,6 +153,20 @@ class OutboxWorker:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.settings.idle_poll)
 
+    @property
+    def running(self) -> bool:
+        """Return whether run_forever is delivering in the background."""
+        return self._stop is not None and not self._stop.is_set()
+
+    async def drain(self) -> int:
+        """Send everything due now, unless the background loop already does; return the count."""
+        if self.running:
+            return 0
+        total = 0
+        while handled := await self.run_once():
+            total += handled
+        return total
+
     async def run_once(self) -> int:
         """Claim one batch of due rows and send them; return how many sends were tried."""
         batch = await self._claim()
@@ -169,11 +194,11 @@ class OutboxWorker:
                 await self._release([row], paused)
                 continue
             limits = sender.limits(row.address)
-            if self.limiter.wait_for(limits, now) > self.settings.defer_after:
-                due = now + timedelta(seconds=self.limiter.wait_for(limits, now))
-                await self._release([row], due)
+            blocked_for = self.limiter.wait_for(limits, self._timer())
+            if blocked_for > self.settings.defer_after:
+                await self._release([row], now + timedelta(seconds=blocked_for))
                 continue
-            wait = self.limiter.reserve(limits, now)
+            wait = self.limiter.reserve(limits, self._timer())
             if wait > 0:
                 await self._sleep(wait)
             if not await self._mark_sending(row):
