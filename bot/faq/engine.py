@@ -454,6 +454,7 @@ class FaqEngine:
         ranked = sorted(enumerate(combined), key=lambda pair: pair[1], reverse=True)
         top, best = ranked[0]
         runner = ranked[1][1] if len(ranked) > 1 else 0.0
+        coverage = self._coverage(words)
         features = {
             "primary": min(1.0, primary[top] / ideal),
             "secondary": min(1.0, secondary[top] / ideal2),
@@ -461,7 +462,10 @@ class FaqEngine:
             "fuzzy": fuzzy[top],
             "dice": dice[top],
             "margin": best - runner,
-            "coverage": self._coverage(words),
+            "coverage": coverage,
+            # Lexical evidence only counts where the question's words are ones the FAQ knows.
+            "support": min(1.0, primary[top] / ideal) * coverage,
+            "sure_margin": (best - runner) * coverage,
             "out_of_scope": self._out_of_scope(plain, text),
         }
         return ranked, features
@@ -493,9 +497,17 @@ class FaqEngine:
             total += weight
             if WORD + word in self._vocabulary or word in self._lexicon.in_scope:
                 known += weight
-            elif any(PINYIN + pair in self._vocabulary for pair in _pinyin_pairs(word)):
+            elif len(word) > 1 and self._sounds_known(word):
                 known += weight * 0.8
         return known / total
+
+    def _sounds_known(self, word: str) -> bool:
+        """Return whether every adjacent pair of the word sounds like a pair the FAQ uses."""
+        vocabulary = self._vocabulary
+        return all(
+            any(PINYIN + x + "_" + y in vocabulary for x in syllables(a) for y in syllables(b))
+            for a, b in itertools.pairwise(word)
+        )
 
     def _out_of_scope(self, plain: str, text: str) -> float:
         """Return 1.0 when the question names a topic the notice does not deal with."""

@@ -19,9 +19,20 @@ from faq_eval import load_cases  # noqa: E402
 
 from bot.faq.engine import FaqEngine  # noqa: E402
 
-FEATURES = ("primary", "phrasing", "secondary", "fuzzy", "margin", "coverage", "out_of_scope")
+FEATURES = (
+    "primary",
+    "phrasing",
+    "secondary",
+    "fuzzy",
+    "dice",
+    "margin",
+    "coverage",
+    "support",
+    "sure_margin",
+    "out_of_scope",
+)
 # Wrongly answering an out-of-scope question costs more than one honest "not covered".
-OOS_COST = 4.0
+OOS_COST = 10.0
 
 
 def main() -> int:
