@@ -28,7 +28,7 @@ MAX_ALTERNATIVES = 3
 # and pinyin bigrams only rescue segmentation slips, typos and homophones.
 WORD, BIGRAM, PINYIN = "w:", "b:", "p:"
 TOKEN_WEIGHT = {WORD: 1.0, BIGRAM: 0.6, PINYIN: 0.4}
-K1, B = 1.2, 0.5
+K1, B = 1.2, 0.75
 FUZZY_CANDIDATES = 8
 COMMON_IDF = 0.25
 # A BM25 score may pass the one-occurrence "ideal" when words repeat; cap it only loosely, so
