@@ -178,6 +178,7 @@ class _Lexicon:
     stopwords: frozenset[str]
     out_of_scope: frozenset[str]
     in_scope: frozenset[str]
+    english_stopwords: frozenset[str] = frozenset()
     latin: dict[str, str] = field(default_factory=dict)
     chinese: dict[str, str] = field(default_factory=dict)
     alias_pattern: re.Pattern[str] | None = None
@@ -196,9 +197,10 @@ class _Lexicon:
         self.alias_pattern = _alternation(chinese)
         self.oos_pattern = _alternation(t for t in self.out_of_scope if not t.isascii())
         # English and pinyin must match whole words: "sta" is not the start of "station".
-        self.latin = {
-            _latin_key(k): v for k, v in self.aliases.items() if k.isascii() and _latin_key(k)
-        }
+        self.latin = dict.fromkeys(self.english_stopwords, "")
+        self.latin.update(
+            {_latin_key(k): v for k, v in self.aliases.items() if k.isascii() and _latin_key(k)}
+        )
         words = sorted(self.latin, key=len, reverse=True)
         if words:
             alternatives = "|".join(r"[\s\-_.]*".join(map(re.escape, w.split())) for w in words)
@@ -299,6 +301,9 @@ class FaqEngine:
             stopwords=frozenset(normalize(w) for w in extra.get("stopwords") or ()),
             out_of_scope=frozenset(_term(w) for w in extra.get("out_of_scope") or ()),
             in_scope=frozenset(normalize(w) for w in extra.get("in_scope") or ()),
+            english_stopwords=frozenset(
+                _latin_key(str(w)) for w in extra.get("english_stopwords") or ()
+            ),
         )
         smalltalk = _Smalltalk.from_data(read_yaml("faq", "smalltalk.yaml") or {})
         raw_cal = read_yaml("faq", "calibration.yaml") or {}
