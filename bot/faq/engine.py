@@ -351,6 +351,12 @@ class FaqEngine:
         self._secondary = _Bm25(secondary)
         self._vocabulary = frozenset(vocabulary)
         self._bigrams = frozenset(t for doc in primary for t in doc if t.startswith(BIGRAM))
+        self._sounds: dict[tuple[str, ...], str] = {}
+        for token in sorted(self._vocabulary):
+            word = token[len(WORD) :]
+            if token.startswith(WORD) and 2 <= len(word) <= 4 and not word.isascii():
+                for key in _sound_keys(word):
+                    self._sounds.setdefault(key, word)
 
     def _clause_text(self, clause_id: str) -> str:
         """Return a clause's title and text, or nothing for an id the notice lacks."""
@@ -361,8 +367,8 @@ class FaqEngine:
 
     # -- analysis --------------------------------------------------------------------------
 
-    def _prepare(self, text: str) -> str:
-        """Return text normalised, its aliases (Chinese, pinyin, English) made canonical."""
+    def _prepare(self, text: str, correct: bool = False) -> str:
+        """Return text normalised, typos fixed if asked, aliases made canonical."""
         folded = fold(text)
         lexicon = self._lexicon
         if lexicon.latin_pattern is not None and re.search("[a-z]", folded):
@@ -370,9 +376,59 @@ class FaqEngine:
                 lambda m: " " + lexicon.latin_canonical(m.group(0)) + " ", folded
             )
         plain = strip(folded)
+        if correct:
+            plain = self._correct(plain)
         if lexicon.alias_pattern is None:
             return plain
         return lexicon.alias_pattern.sub(lambda m: lexicon.chinese[m.group(0)], plain)
+
+    def _correct(self, text: str) -> str:
+        """Return text with homophone typos of FAQ words fixed (职程 -> 职称, 秘书张 -> 秘书长).
+
+        Only stray single characters are suspects: a typo breaks a word, so jieba leaves its
+        characters alone. A window around each is replaced by the FAQ word it sounds like when
+        the two differ in exactly one character and the window is no word of its own.
+        """
+        vocabulary = self._vocabulary
+        suspects: list[int] = []
+        bounds = {0}
+        position = 0
+        stop = self._lexicon.stopwords
+        for word in self._tokenizer.cut(text, HMM=False):
+            single = len(word) == 1 and not word.isascii()
+            if single and WORD + word not in vocabulary and word not in stop:
+                suspects.append(position)
+            position += len(word)
+            bounds.add(position)
+        if not suspects:
+            return text
+        chars = list(text)
+        known = self._tokenizer.FREQ
+        for spot in suspects:
+            for size in (4, 3, 2):
+                for start in range(max(0, spot - size + 1), min(spot, len(chars) - size) + 1):
+                    # A broken word is made of whole jieba pieces: windows keep to their edges.
+                    if start not in bounds or start + size not in bounds:
+                        continue
+                    window = "".join(chars[start : start + size])
+                    if window.isascii() or known.get(window) or WORD + window in vocabulary:
+                        continue
+                    word = self._sounds_like(window)
+                    if word is not None:
+                        chars[start : start + size] = list(word)
+                        break
+                else:
+                    continue
+                break
+        return "".join(chars)
+
+    def _sounds_like(self, window: str) -> str | None:
+        """Return the FAQ word that sounds like window and differs from it in one character."""
+        for key in _sound_keys(window):
+            word = self._sounds.get(key)
+            if word is not None and sum(a != b for a, b in zip(word, window, strict=True)) == 1:
+                return word
+        return None
 
     def _words(self, text: str) -> list[str]:
         """Return the jieba words of text without stop words (one dictionary pass)."""
@@ -428,7 +484,7 @@ class FaqEngine:
 
     def features(self, text: str) -> tuple[list[tuple[int, float]], dict[str, float]]:
         """Return the ranked (entry index, score) list and the features of the top one."""
-        plain = self._prepare(text)
+        plain = self._prepare(text, correct=True)
         words = self._words(plain)
         query = self._query(plain, words)
         primary = self._primary.score(query)
@@ -548,6 +604,17 @@ class FaqEngine:
             else [(top, round(confidence, 4)), *alternatives][:MAX_ALTERNATIVES],
             kind="answer" if answered else "not_covered",
         )
+
+
+def _sound_keys(word: str) -> list[tuple[str, ...]]:
+    """Return the toneless pinyin spellings of a word, one per combination of readings."""
+    keys: list[tuple[str, ...]] = [()]
+    for char in word:
+        readings = syllables(char)
+        if not readings:
+            return []
+        keys = [(*key, reading) for key in keys for reading in readings][:8]
+    return keys
 
 
 def _optional(reader: Any, name: str) -> Any:
