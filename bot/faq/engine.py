@@ -350,6 +350,7 @@ class FaqEngine:
         self._phrasings = _Bm25(phrasings)
         self._secondary = _Bm25(secondary)
         self._vocabulary = frozenset(vocabulary)
+        self._asked = frozenset(t for doc in primary for t in doc if t.startswith(WORD))
         self._bigrams = frozenset(t for doc in primary for t in doc if t.startswith(BIGRAM))
         self._sounds: dict[tuple[str, ...], str] = {}
         for token in sorted(self._vocabulary):
@@ -524,6 +525,7 @@ class FaqEngine:
             "dice": dice[top],
             "margin": best - runner,
             "coverage": coverage,
+            "unknown": self._unknown(words),
             # Lexical evidence only counts where the question's words are ones the FAQ knows.
             "support": min(1.0, primary[top] / ideal) * coverage,
             "sure_margin": (best - runner) * coverage,
@@ -542,10 +544,26 @@ class FaqEngine:
         candidates = order[:FUZZY_CANDIDATES] if primary[order[0]] > 0 else order
         for index in candidates:
             for choice in self._entry_choices[index]:
-                score = fuzz.partial_ratio(plain, choice, score_cutoff=40) / 100.0
+                # partial_ratio finds the shorter string inside the longer one: right for a
+                # short question inside a long phrasing, but a bare keyword phrasing ("举荐")
+                # must not count as a perfect match for every question that mentions it.
+                if len(choice) >= len(plain):
+                    score = fuzz.partial_ratio(plain, choice, score_cutoff=40) / 100.0
+                else:
+                    score = fuzz.ratio(plain, choice, score_cutoff=40) / 100.0
                 if score > fuzzy[index]:
                     fuzzy[index] = score
         return fuzzy
+
+    def _unknown(self, words: list[str]) -> float:
+        """Return how many content words (up to 3, as a share of 3) no FAQ question uses."""
+        asked = self._asked
+        misses = sum(
+            1
+            for w in words
+            if len(w) > 1 and WORD + w not in asked and w not in self._lexicon.in_scope
+        )
+        return min(misses, 3) / 3
 
     def _coverage(self, words: list[str]) -> float:
         """Return the share of the question's content words the FAQ's vocabulary knows."""
