@@ -48,7 +48,7 @@ def main() -> int:
     weights = [0.0] * len(FEATURES)
     bias = 0.0
     rate, l2 = 0.5, 0.001
-    for _ in range(4000):
+    for _ in range(20000):
         grad_w = [0.0] * len(FEATURES)
         grad_b = 0.0
         for x, y, _oos in rows:
