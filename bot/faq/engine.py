@@ -643,15 +643,6 @@ def _optional(reader: Any, name: str) -> Any:
         return None
 
 
-def _pinyin_pairs(text: str) -> Iterator[str]:
-    """Yield toneless pinyin bigrams of adjacent Chinese characters (every reading pair)."""
-    readings = [syllables(ch) for ch in text]
-    for left, right in itertools.pairwise(readings):
-        for a in left:
-            for b in right:
-                yield a + "_" + b
-
-
 def _read_aliases(data: Any) -> dict[str, str]:
     """Return variant -> canonical from the alias formats content/faq uses."""
     table: dict[str, str] = {}
