@@ -18,8 +18,9 @@ from bot.faq.render import ask_json, render_answer, render_clause, render_not_co
 from bot.texts import Texts
 
 ROOT = Path(__file__).resolve().parents[1]
-# Floors at what the engine measurably reaches on the dev set (see bench_faq.py); the
-# project's targets (top-1 >= 97%) are above them and not yet met with 104 fine-grained entries.
+# Floors just under what the engine measurably reaches on the dev set (bench_faq.py prints the
+# figures: top-1 96% tuning / 93.5% held-out); the project's target of top-1 >= 97% is above
+# them and not yet met with 104 fine-grained, partly overlapping FAQ entries.
 TOP1_FLOOR, TOP3_FLOOR, OOS_CEILING = 0.88, 0.96, 0.03
 
 
@@ -82,6 +83,41 @@ def test_devset_overall_meets_targets(engine: FaqEngine) -> None:
     print(report.line("all"))
     assert report.top1 >= 0.90, report.misses
     assert report.oos_answered <= OOS_CEILING, report.misses
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("秘书张由谁担任", "secretary-general"),
+        ("秘書長的任職條件", "secretary-general"),
+        ("mishuzhang 要什么条件", "secretary-general"),
+        ("园区科协怎么成力", "how-to-found-a-park-association"),
+        ("院士工做站", "task-academician-workstation"),
+        ("领导小组组张", "leadership-group-head"),
+        ("how often do we report progress?", "quarterly-report"),
+    ],
+)
+def test_typos_homophones_pinyin_english(engine: FaqEngine, text: str, expected: str) -> None:
+    match = engine.match(text)
+    assert match.answered
+    assert match.entry is not None
+    assert match.entry.id == expected
+
+
+@pytest.mark.parametrize("text", ["职程", "zhicheng", "职称", "title"])
+def test_title_keyword_in_any_spelling_finds_a_title_entry(engine: FaqEngine, text: str) -> None:
+    match = engine.match(text)
+    assert match.answered
+    assert match.entry is not None
+    assert match.entry.id.startswith("title-")
+
+
+@pytest.mark.parametrize(
+    "text", ["社保怎么交", "园区科协能帮我交社保吗", "个税怎么算", "讲个笑话", "tell me a joke"]
+)
+def test_out_of_scope_examples(engine: FaqEngine, text: str) -> None:
+    match = engine.match(text)
+    assert (match.kind, match.answered, match.entry) == ("not_covered", False, None)
 
 
 @pytest.mark.parametrize("text", ["你好", "您好！", "hi", "Hello there", "早上好呀", "在吗"])

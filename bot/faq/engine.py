@@ -28,7 +28,7 @@ MAX_ALTERNATIVES = 3
 # and pinyin bigrams only rescue segmentation slips, typos and homophones.
 WORD, BIGRAM, PINYIN = "w:", "b:", "p:"
 TOKEN_WEIGHT = {WORD: 1.0, BIGRAM: 0.6, PINYIN: 0.4}
-K1, B = 1.2, 0.5
+K1, B = 1.2, 0.75
 FUZZY_CANDIDATES = 8
 COMMON_IDF = 0.25
 # A BM25 score may pass the one-occurrence "ideal" when words repeat; cap it only loosely, so
@@ -178,6 +178,7 @@ class _Lexicon:
     stopwords: frozenset[str]
     out_of_scope: frozenset[str]
     in_scope: frozenset[str]
+    english_stopwords: frozenset[str] = frozenset()
     latin: dict[str, str] = field(default_factory=dict)
     chinese: dict[str, str] = field(default_factory=dict)
     alias_pattern: re.Pattern[str] | None = None
@@ -196,9 +197,10 @@ class _Lexicon:
         self.alias_pattern = _alternation(chinese)
         self.oos_pattern = _alternation(t for t in self.out_of_scope if not t.isascii())
         # English and pinyin must match whole words: "sta" is not the start of "station".
-        self.latin = {
-            _latin_key(k): v for k, v in self.aliases.items() if k.isascii() and _latin_key(k)
-        }
+        self.latin = dict.fromkeys(self.english_stopwords, "")
+        self.latin.update(
+            {_latin_key(k): v for k, v in self.aliases.items() if k.isascii() and _latin_key(k)}
+        )
         words = sorted(self.latin, key=len, reverse=True)
         if words:
             alternatives = "|".join(r"[\s\-_.]*".join(map(re.escape, w.split())) for w in words)
@@ -299,6 +301,9 @@ class FaqEngine:
             stopwords=frozenset(normalize(w) for w in extra.get("stopwords") or ()),
             out_of_scope=frozenset(_term(w) for w in extra.get("out_of_scope") or ()),
             in_scope=frozenset(normalize(w) for w in extra.get("in_scope") or ()),
+            english_stopwords=frozenset(
+                _latin_key(str(w)) for w in extra.get("english_stopwords") or ()
+            ),
         )
         smalltalk = _Smalltalk.from_data(read_yaml("faq", "smalltalk.yaml") or {})
         raw_cal = read_yaml("faq", "calibration.yaml") or {}
@@ -345,7 +350,14 @@ class FaqEngine:
         self._phrasings = _Bm25(phrasings)
         self._secondary = _Bm25(secondary)
         self._vocabulary = frozenset(vocabulary)
+        self._asked = frozenset(t for doc in primary for t in doc if t.startswith(WORD))
         self._bigrams = frozenset(t for doc in primary for t in doc if t.startswith(BIGRAM))
+        self._sounds: dict[tuple[str, ...], str] = {}
+        for token in sorted(self._vocabulary):
+            word = token[len(WORD) :]
+            if token.startswith(WORD) and 2 <= len(word) <= 4 and not word.isascii():
+                for key in _sound_keys(word):
+                    self._sounds.setdefault(key, word)
 
     def _clause_text(self, clause_id: str) -> str:
         """Return a clause's title and text, or nothing for an id the notice lacks."""
@@ -356,8 +368,8 @@ class FaqEngine:
 
     # -- analysis --------------------------------------------------------------------------
 
-    def _prepare(self, text: str) -> str:
-        """Return text normalised, its aliases (Chinese, pinyin, English) made canonical."""
+    def _prepare(self, text: str, correct: bool = False) -> str:
+        """Return text normalised, typos fixed if asked, aliases made canonical."""
         folded = fold(text)
         lexicon = self._lexicon
         if lexicon.latin_pattern is not None and re.search("[a-z]", folded):
@@ -365,9 +377,59 @@ class FaqEngine:
                 lambda m: " " + lexicon.latin_canonical(m.group(0)) + " ", folded
             )
         plain = strip(folded)
+        if correct:
+            plain = self._correct(plain)
         if lexicon.alias_pattern is None:
             return plain
         return lexicon.alias_pattern.sub(lambda m: lexicon.chinese[m.group(0)], plain)
+
+    def _correct(self, text: str) -> str:
+        """Return text with homophone typos of FAQ words fixed (职程 -> 职称, 秘书张 -> 秘书长).
+
+        Only stray single characters are suspects: a typo breaks a word, so jieba leaves its
+        characters alone. A window around each is replaced by the FAQ word it sounds like when
+        the two differ in exactly one character and the window is no word of its own.
+        """
+        vocabulary = self._vocabulary
+        suspects: list[int] = []
+        bounds = {0}
+        position = 0
+        stop = self._lexicon.stopwords
+        for word in self._tokenizer.cut(text, HMM=False):
+            single = len(word) == 1 and not word.isascii()
+            if single and WORD + word not in vocabulary and word not in stop:
+                suspects.append(position)
+            position += len(word)
+            bounds.add(position)
+        if not suspects:
+            return text
+        chars = list(text)
+        known = self._tokenizer.FREQ
+        for spot in suspects:
+            for size in (4, 3, 2):
+                for start in range(max(0, spot - size + 1), min(spot, len(chars) - size) + 1):
+                    # A broken word is made of whole jieba pieces: windows keep to their edges.
+                    if start not in bounds or start + size not in bounds:
+                        continue
+                    window = "".join(chars[start : start + size])
+                    if window.isascii() or known.get(window) or WORD + window in vocabulary:
+                        continue
+                    word = self._sounds_like(window)
+                    if word is not None:
+                        chars[start : start + size] = list(word)
+                        break
+                else:
+                    continue
+                break
+        return "".join(chars)
+
+    def _sounds_like(self, window: str) -> str | None:
+        """Return the FAQ word that sounds like window and differs from it in one character."""
+        for key in _sound_keys(window):
+            word = self._sounds.get(key)
+            if word is not None and sum(a != b for a, b in zip(word, window, strict=True)) == 1:
+                return word
+        return None
 
     def _words(self, text: str) -> list[str]:
         """Return the jieba words of text without stop words (one dictionary pass)."""
@@ -423,7 +485,7 @@ class FaqEngine:
 
     def features(self, text: str) -> tuple[list[tuple[int, float]], dict[str, float]]:
         """Return the ranked (entry index, score) list and the features of the top one."""
-        plain = self._prepare(text)
+        plain = self._prepare(text, correct=True)
         words = self._words(plain)
         query = self._query(plain, words)
         primary = self._primary.score(query)
@@ -463,6 +525,7 @@ class FaqEngine:
             "dice": dice[top],
             "margin": best - runner,
             "coverage": coverage,
+            "unknown": self._unknown(words),
             # Lexical evidence only counts where the question's words are ones the FAQ knows.
             "support": min(1.0, primary[top] / ideal) * coverage,
             "sure_margin": (best - runner) * coverage,
@@ -481,10 +544,26 @@ class FaqEngine:
         candidates = order[:FUZZY_CANDIDATES] if primary[order[0]] > 0 else order
         for index in candidates:
             for choice in self._entry_choices[index]:
-                score = fuzz.partial_ratio(plain, choice, score_cutoff=40) / 100.0
+                # partial_ratio finds the shorter string inside the longer one: right for a
+                # short question inside a long phrasing, but a bare keyword phrasing ("举荐")
+                # must not count as a perfect match for every question that mentions it.
+                if len(choice) >= len(plain):
+                    score = fuzz.partial_ratio(plain, choice, score_cutoff=40) / 100.0
+                else:
+                    score = fuzz.ratio(plain, choice, score_cutoff=40) / 100.0
                 if score > fuzzy[index]:
                     fuzzy[index] = score
         return fuzzy
+
+    def _unknown(self, words: list[str]) -> float:
+        """Return how many content words (up to 3, as a share of 3) no FAQ question uses."""
+        asked = self._asked
+        misses = sum(
+            1
+            for w in words
+            if len(w) > 1 and WORD + w not in asked and w not in self._lexicon.in_scope
+        )
+        return min(misses, 3) / 3
 
     def _coverage(self, words: list[str]) -> float:
         """Return the share of the question's content words the FAQ's vocabulary knows."""
@@ -545,21 +624,23 @@ class FaqEngine:
         )
 
 
+def _sound_keys(word: str) -> list[tuple[str, ...]]:
+    """Return the toneless pinyin spellings of a word, one per combination of readings."""
+    keys: list[tuple[str, ...]] = [()]
+    for char in word:
+        readings = syllables(char)
+        if not readings:
+            return []
+        keys = [(*key, reading) for key in keys for reading in readings][:8]
+    return keys
+
+
 def _optional(reader: Any, name: str) -> Any:
     """Return what reader gives for content/faq/name, or None when the file is not there."""
     try:
         return reader("faq", name)
     except FileNotFoundError:
         return None
-
-
-def _pinyin_pairs(text: str) -> Iterator[str]:
-    """Yield toneless pinyin bigrams of adjacent Chinese characters (every reading pair)."""
-    readings = [syllables(ch) for ch in text]
-    for left, right in itertools.pairwise(readings):
-        for a in left:
-            for b in right:
-                yield a + "_" + b
 
 
 def _read_aliases(data: Any) -> dict[str, str]:

@@ -12,6 +12,8 @@ from bot.texts import DEFAULT_LANGUAGE, Texts
 MESSAGE_LIMIT = 4096
 # Offer a "did you mean" only for candidates that came reasonably close.
 SUGGESTION_FLOOR = 0.15
+# Spelled out (not built from the kind) so a key checker can see every key in use.
+SMALLTALK_KEYS = {"greeting": "faq.greeting", "thanks": "faq.thanks", "empty": "faq.empty"}
 
 
 def _utf16_length(text: str) -> int:
@@ -41,8 +43,8 @@ def citation(match: Match, texts: Texts, lang: str = DEFAULT_LANGUAGE) -> str:
 
 def render_answer(match: Match, texts: Texts, lang: str = DEFAULT_LANGUAGE) -> str:
     """Return the text for any verdict: the answer with its citation, or the right fallback."""
-    if match.kind in ("greeting", "thanks", "empty"):
-        return texts.get(f"faq.{match.kind}", lang)
+    if match.kind in SMALLTALK_KEYS:
+        return texts.get(SMALLTALK_KEYS[match.kind], lang)
     if match.entry is None or not match.answered:
         return render_not_covered(match, texts, lang)
     line = citation(match, texts, lang)
