@@ -12,6 +12,8 @@ from bot.db import Database
 from bot.outbox.notices import NoticeService
 from bot.outbox.service import Outbox
 from bot.outbox.worker import OutboxWorker, process_owner
+from bot.robots.sender import RobotSender
+from bot.robots.service import RobotsService
 from bot.sender import Sender
 from bot.texts import Texts
 from bot.users import UserDirectory
@@ -34,20 +36,24 @@ class Services:
     outbox: Outbox | None = None
     notices: NoticeService | None = None
     outbox_worker: OutboxWorker | None = None
+    robots: RobotsService | None = None
 
     @classmethod
     def create(cls, config: Config, *, clock: Clock | None = None) -> Services:
         """Build every service for config (no I/O yet)."""
         db = Database(config.database_url)
         clock = clock or SystemClock()
+        texts = Texts.load()
         services = cls(
             config=config,
             db=db,
-            texts=Texts.load(),
+            texts=texts,
             clock=clock,
             access=AccessService(db, config.admin_ids),
             org=OrgService(db),
             users=UserDirectory(db, clock),
+            senders={"robot": RobotSender(db, texts=texts, clock=clock)},
+            robots=RobotsService(db, texts),
         )
         services.outbox = Outbox(db, clock)
         services.notices = NoticeService(db, services.outbox)
@@ -71,7 +77,13 @@ class Services:
         # from the database, so a missed or repeated tick never loses or doubles anything.
         if self.outbox_worker is not None:
             await self.outbox_worker.drain()  # no-op while its background loop runs
+        telegram = self.senders.get("telegram")
+        if self.robots is not None and telegram is not None:
+            await self.robots.notify_broken(telegram, self.config.admin_ids)
 
     async def close(self) -> None:
         """Release connections."""
+        robot_sender = self.senders.get("robot")
+        if isinstance(robot_sender, RobotSender):
+            await robot_sender.close()
         await self.db.dispose()

@@ -7,7 +7,7 @@ import warnings
 from telegram.ext import BaseHandler
 from telegram.warnings import PTBUserWarning
 
-from handlers import admin, fallback, notify, start, tracking
+from handlers import admin, fallback, notify, robots, start, tracking
 
 # Our conversations are keyed per chat and user on purpose; their buttons belong to that key, so
 # PTB's reminder that per_message=False does not track buttons per message is noise here.
@@ -39,6 +39,10 @@ def build_handlers() -> HandlerTable:
     # Notices and broadcasts: the /notify conversation, /broadcasts and the cancel button on
     # progress messages. Before the fallback so its buttons are not taken for stale ones.
     table += [(0, h) for h in notify.handlers()]
+
+    # Group robots (WeCom / DingTalk / Feishu) for admins and secretaries: /robots, its buttons
+    # and the add conversation; before the fallback so their buttons are not taken as stale.
+    table += [(0, h) for h in robots.handlers()]
 
     # Last in group 0: whatever no feature claimed — stale buttons, unknown commands, stickers,
     # voice notes … gets a short explanation instead of silence.

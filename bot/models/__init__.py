@@ -1,6 +1,7 @@
 """Every table; importing this package registers them all on Base.metadata."""
 
 from bot.models.core import City, Park, PtbState, RoleGrant, User
+from bot.models.robots import Robot
 
-__all__ = ["City", "Park", "PtbState", "RoleGrant", "User"]
+__all__ = ["City", "Park", "PtbState", "Robot", "RoleGrant", "User"]
 from bot.models.outbox import Broadcast, OutboxRow  # noqa: F401  (outbox tables)
