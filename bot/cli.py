@@ -11,7 +11,9 @@ from typing import Any
 
 from bot.access import Role, UnknownScope
 from bot.config import Config, ConfigError, load_config
+from bot.faq.cli import register as register_ask
 from bot.logs import setup_logging
+from bot.reports import commands as reports_commands
 from bot.services import Services
 from bot.texts import Texts
 
@@ -69,7 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Features add their subcommands here: register(subparsers, admin_subparsers).
 SubParsers = argparse._SubParsersAction
-FEATURE_PARSERS: list[Callable[[SubParsers, SubParsers], None]] = []
+FEATURE_PARSERS: list[Callable[[SubParsers, SubParsers], None]] = [
+    register_ask,
+    reports_commands.register,
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,9 +9,15 @@ from bot.access import AccessService, OrgService
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.db import Database
+from bot.events import EventsFeature
+from bot.events.notify import OutboxBroadcaster
+from bot.faq import engine_singleton
+from bot.faq.engine import FaqEngine
+from bot.faq.questions import QuestionService
 from bot.outbox.notices import NoticeService
 from bot.outbox.service import Outbox
 from bot.outbox.worker import OutboxWorker, process_owner
+from bot.reports.service import ReportsService
 from bot.robots.sender import RobotSender
 from bot.robots.service import RobotsService
 from bot.sender import Sender
@@ -32,11 +38,15 @@ class Services:
     access: AccessService
     org: OrgService
     users: UserDirectory
+    faq: FaqEngine
+    questions: QuestionService
     senders: dict[str, Sender] = field(default_factory=dict)
     outbox: Outbox | None = None
     notices: NoticeService | None = None
     outbox_worker: OutboxWorker | None = None
     robots: RobotsService | None = None
+    events: EventsFeature | None = None
+    reports: ReportsService | None = None
 
     @classmethod
     def create(cls, config: Config, *, clock: Clock | None = None) -> Services:
@@ -44,19 +54,28 @@ class Services:
         db = Database(config.database_url)
         clock = clock or SystemClock()
         texts = Texts.load()
+        access = AccessService(db, config.admin_ids)
+        faq = engine_singleton()
+        senders: dict[str, Sender] = {"robot": RobotSender(db, texts=texts, clock=clock)}
+        outbox = Outbox(db, clock)
         services = cls(
             config=config,
             db=db,
             texts=texts,
             clock=clock,
-            access=AccessService(db, config.admin_ids),
+            access=access,
             org=OrgService(db),
             users=UserDirectory(db, clock),
-            senders={"robot": RobotSender(db, texts=texts, clock=clock)},
             robots=RobotsService(db, texts),
+            # Event notices are outbox broadcasts; the outbox worker paces and delivers them.
+            events=EventsFeature.create(db, clock, texts, config.tz, OutboxBroadcaster(outbox)),
+            reports=ReportsService(db, texts, admin_ids=config.admin_ids),
+            faq=faq,
+            questions=QuestionService(db, faq, texts, clock, access, senders),
+            senders=senders,
         )
-        services.outbox = Outbox(db, clock)
-        services.notices = NoticeService(db, services.outbox)
+        services.outbox = outbox
+        services.notices = NoticeService(db, outbox)
         # The worker reads self.senders, which start-up fills ("telegram" once the bot exists).
         services.outbox_worker = OutboxWorker(
             db,
@@ -75,11 +94,20 @@ class Services:
         """Run every feature's due work once (reminders, closing dates, deliveries)."""
         # Features append their tick calls here; each must be idempotent and derive what is due
         # from the database, so a missed or repeated tick never loses or doubles anything.
-        if self.outbox_worker is not None:
-            await self.outbox_worker.drain()  # no-op while its background loop runs
         telegram = self.senders.get("telegram")
         if self.robots is not None and telegram is not None:
             await self.robots.notify_broken(telegram, self.config.admin_ids)
+        if self.events is not None:
+            await self.events.tick()
+        if self.reports is not None and telegram is not None:
+            try:
+                await self.reports.tick(self.clock.now(), telegram)
+            except Exception:
+                # One feature's failure must not starve the others; it is retried next tick.
+                log.exception("reports tick failed")
+        # Last, so broadcasts the features above just stored go out in this same tick.
+        if self.outbox_worker is not None:
+            await self.outbox_worker.drain()  # no-op while its background loop runs
 
     async def close(self) -> None:
         """Release connections."""

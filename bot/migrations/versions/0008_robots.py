@@ -1,7 +1,7 @@
 """Robots: WeCom, DingTalk and Feishu group robots of parks and cities.
 
 Revision ID: 0008
-Revises: 0005 (written against 0001; relinked after merging the outbox branch)
+Revises: 0007
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import bot.db
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
