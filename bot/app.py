@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from telegram import Update
@@ -21,6 +22,10 @@ from handlers.processing import PerChatUpdateProcessor
 from handlers.tg_sender import TelegramSender
 
 log = logging.getLogger(__name__)
+
+# PTB 22 warns on every 429 it parses unless time periods are opted in to timedelta; our code
+# (handlers/tg_sender.py) reads both shapes, so opt in and keep 429s quiet (and tests green).
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 # Used when no token is configured (console chat, tests): the local Bot API accepts anything.
 LOCAL_TOKEN = "123456:LOCAL-parkbot-console-token-0000"

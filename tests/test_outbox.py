@@ -587,3 +587,41 @@ def test_progress_text_running_final_and_cancelled() -> None:
     assert "2 times, 14 s" in summary
     cancelled = BroadcastStatus(state="cancelled", counts={"cancelled": 400}, **base)
     assert "未发送 400" in progress_text(texts, "zh", cancelled)
+
+
+def test_limiter_catches_up_after_a_slow_send_but_never_bursts_past_the_limit() -> None:
+    limiter = RateLimiter()
+    overall = (Limit("all", 25, 1.0),)
+    t = 100.0
+    sends = []
+    for i in range(200):
+        if i % 20 == 0:
+            t += 0.1  # a slow commit now and then
+        t += limiter.reserve(overall, t)
+        sends.append(t)
+    # Slow moments are made up: the pace stays at the limit ...
+    assert len(sends) / (sends[-1] - sends[0]) == pytest.approx(25, rel=0.05)
+    # ... and no one-second window holds more than 28 (Telegram allows about 30).
+    assert max(sum(1 for s in sends if a <= s < a + 1) for a in sends) <= 28
+    per_chat = (Limit("chat", 1, 1.0),)
+    assert [limiter.reserve(per_chat, 200.0) for _ in range(3)] == [0, 1.0, 2.0]
+
+
+async def test_recover_leaves_live_processes_rows_alone_on_postgresql(db: Database) -> None:
+    clock = Clock()
+    sender = FakeSender(clock)
+    await Outbox(db, clock).create_broadcast(
+        kind="notice", created_by=1, message=MSG, recipients=people(1, 2)
+    )
+    alive = worker(db, sender, clock, owner="alive")
+    rows = await alive._claim()
+    assert await alive._mark_sending(rows[0])  # "alive" is mid-send on row 1
+    await worker(db, sender, clock, owner="restarted").recover()
+    left = await states(db)
+    if db.is_sqlite:  # one process only: whatever was in flight died with it
+        assert left == {"1": "uncertain", "2": "pending"}
+        return
+    assert left == {"1": "sending", "2": "claimed"}
+    clock.advance(timedelta(minutes=3))  # alive's lease ran out: it is dead after all
+    await worker(db, sender, clock, owner="restarted").recover()
+    assert await states(db) == {"1": "uncertain", "2": "pending"}
