@@ -9,6 +9,8 @@ from bot.access import AccessService, OrgService
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.db import Database
+from bot.metrics import Metrics
+from bot.ops import ErrorLog
 from bot.sender import Sender
 from bot.texts import Texts
 from bot.users import UserDirectory
@@ -27,6 +29,8 @@ class Services:
     access: AccessService
     org: OrgService
     users: UserDirectory
+    errors: ErrorLog
+    metrics: Metrics = field(default_factory=Metrics)
     senders: dict[str, Sender] = field(default_factory=dict)
 
     @classmethod
@@ -42,6 +46,7 @@ class Services:
             access=AccessService(db, config.admin_ids),
             org=OrgService(db),
             users=UserDirectory(db, clock),
+            errors=ErrorLog(db, clock),
         )
 
     async def start(self) -> None:

@@ -22,7 +22,8 @@ def test_env_example_documents_every_setting_and_no_other() -> None:
 def test_every_setting_the_code_reads_is_declared() -> None:
     read = set()
     for path in BOT.rglob("*.py"):
-        read |= set(re.findall(r"""get\(\s*["']((?:TELEGRAM|PARKBOT)_[A-Z_]+)["']""",
-                               path.read_text()))
+        read |= set(
+            re.findall(r"""get\(\s*["']((?:TELEGRAM|PARKBOT)_[A-Z_]+)["']""", path.read_text())
+        )
     assert read <= set(SETTINGS)
     assert read == set(SETTINGS)
