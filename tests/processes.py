@@ -165,6 +165,16 @@ async def metric(port: int, name: str) -> float | None:
     return None
 
 
+async def metric_sum(port: int, name: str) -> float:
+    """Return the sum of every labelled sample of one metric from a process's /metrics."""
+    async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/metrics") as r:
+        return sum(
+            float(line.rsplit(maxsplit=1)[1])
+            for line in (await r.text()).splitlines()
+            if line.startswith(name + "{")
+        )
+
+
 def terminate(proc: subprocess.Popen[bytes], timeout: float = 15) -> int:
     """SIGTERM the process and return its exit code (kill it if it hangs)."""
     if proc.poll() is None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,6 @@ import yaml
 
 from bot.config import SETTINGS
 from bot.webhook import webhook_path
-from tests import pg
 from tests.processes import (
     SECRET,
     WEBHOOK_URL,
@@ -133,19 +131,6 @@ def test_readme_covers_first_deployment_upgrade_and_backups() -> None:
 
 
 # ---- the container's start sequence, without Docker ------------------------------------------
-
-
-@pytest.fixture
-def fresh_pg() -> Iterator[str]:
-    """Return the URL of a new, empty (unmigrated) PostgreSQL database."""
-    reason = pg.pg_available()
-    if reason is not None:
-        pytest.skip(reason)
-    name, url = pg.create_database()
-    try:
-        yield url
-    finally:
-        pg.drop_database(name)
 
 
 @pytest.mark.postgres
