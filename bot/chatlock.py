@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 # The two-int form of advisory locks lives in its own key space (objsubid 2), apart from the
 # bigint form bot/leader.py uses, so a chat id can never collide with the clock's key.
 CHAT_LOCK_SPACE = 0x63686174  # "chat"
-LOCK_CONNECTIONS = 8
+LOCK_CONNECTIONS = 16
 
 
 def chat_lock_key(chat_id: int) -> int:
@@ -38,8 +38,15 @@ class ChatLocks:
         self._slots = asyncio.Semaphore(connections)
         self._engine: AsyncEngine | None = None
         if self.enabled:
+            # Autocommit: a lock and an unlock are one round trip each, with no BEGIN/COMMIT
+            # around them. No pre-ping either: a dead connection fails the lock call, which
+            # fails the update loudly rather than running it unlocked.
             self._engine = create_async_engine(
-                db.engine.url, pool_size=connections, max_overflow=0, pool_pre_ping=True
+                db.engine.url,
+                pool_size=connections,
+                max_overflow=0,
+                pool_recycle=1800,
+                isolation_level="AUTOCOMMIT",
             )
 
     @asynccontextmanager
@@ -51,14 +58,11 @@ class ChatLocks:
         key = {"s": CHAT_LOCK_SPACE, "k": chat_lock_key(chat_id)}
         async with self._slots, self._engine.connect() as conn:
             await conn.execute(text("SELECT pg_advisory_lock(:s, :k)"), key)
-            # Session locks outlive the transaction: end it so we don't sit idle in one.
-            await conn.commit()
             try:
                 yield
             finally:
                 try:
                     await conn.execute(text("SELECT pg_advisory_unlock(:s, :k)"), key)
-                    await conn.commit()
                 except Exception:
                     # Closing the connection below (invalidated) releases the lock anyway.
                     log.warning("could not release a chat lock", exc_info=True)

@@ -132,6 +132,9 @@ async def reload_conversations(
     persistence = app.persistence
     if not isinstance(persistence, DbPersistence) or persistence.db.is_sqlite:
         return  # a single process owns a SQLite file; its memory is authoritative
+    if update.effective_user is not None:
+        # A prefetch left over from an earlier update must never stand in for a fresh read.
+        persistence.forget_prefetch(update.effective_user.id)
     tracked = app._conversation_handler_conversations
     handlers = [
         h
@@ -145,7 +148,9 @@ async def reload_conversations(
         key = handlers[0]._get_key(update)
     except RuntimeError:
         return
-    stored = await persistence.load_states(key)
+    user = update.effective_user
+    # One query for the conversation states and this user's data (PTB asks for it next).
+    stored = await persistence.load_states(key, user.id if user is not None else None)
     for handler in handlers:
         states = tracked[handler.name]  # type: ignore[index]
         if handler.name in stored:
