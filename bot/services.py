@@ -9,8 +9,13 @@ from bot.access import AccessService, OrgService
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.db import Database
+from bot.events import EventsFeature
+from bot.events.notify import OutboxBroadcaster
 from bot.metrics import Metrics
 from bot.ops import ErrorLog
+from bot.outbox.service import Outbox
+from bot.robots.sender import RobotSender
+from bot.robots.service import RobotsService
 from bot.sender import Sender
 from bot.texts import Texts
 from bot.users import UserDirectory
@@ -32,21 +37,30 @@ class Services:
     errors: ErrorLog
     metrics: Metrics = field(default_factory=Metrics)
     senders: dict[str, Sender] = field(default_factory=dict)
+    robots: RobotsService | None = None
+    events: EventsFeature | None = None
 
     @classmethod
     def create(cls, config: Config, *, clock: Clock | None = None) -> Services:
         """Build every service for config (no I/O yet)."""
         db = Database(config.database_url)
         clock = clock or SystemClock()
+        texts = Texts.load()
         return cls(
             config=config,
             db=db,
-            texts=Texts.load(),
+            texts=texts,
             clock=clock,
             access=AccessService(db, config.admin_ids),
             org=OrgService(db),
             users=UserDirectory(db, clock),
             errors=ErrorLog(db, clock),
+            senders={"robot": RobotSender(db, texts=texts, clock=clock)},
+            robots=RobotsService(db, texts),
+            # Event notices are outbox broadcasts; the outbox worker paces and delivers them.
+            events=EventsFeature.create(
+                db, clock, texts, config.tz, OutboxBroadcaster(Outbox(db, clock))
+            ),
         )
 
     async def start(self) -> None:
@@ -57,7 +71,15 @@ class Services:
         """Run every feature's due work once (reminders, closing dates, deliveries)."""
         # Features append their tick calls here; each must be idempotent and derive what is due
         # from the database, so a missed or repeated tick never loses or doubles anything.
+        telegram = self.senders.get("telegram")
+        if self.robots is not None and telegram is not None:
+            await self.robots.notify_broken(telegram, self.config.admin_ids)
+        if self.events is not None:
+            await self.events.tick()
 
     async def close(self) -> None:
         """Release connections."""
+        robot_sender = self.senders.get("robot")
+        if isinstance(robot_sender, RobotSender):
+            await robot_sender.close()
         await self.db.dispose()

@@ -7,7 +7,7 @@ import warnings
 from telegram.ext import BaseHandler
 from telegram.warnings import PTBUserWarning
 
-from handlers import admin, fallback, start, tracking
+from handlers import admin, events, fallback, robots, start, tracking
 
 # Our conversations are keyed per chat and user on purpose; their buttons belong to that key, so
 # PTB's reminder that per_message=False does not track buttons per message is noise here.
@@ -35,6 +35,13 @@ def build_handlers() -> HandlerTable:
 
     # Admin tools: /orgs and the /addpark conversation.
     table += [(0, h) for h in admin.handlers()]
+
+    # Group robots (WeCom / DingTalk / Feishu) for admins and secretaries: /robots, its buttons
+    # and the add conversation; before the fallback so their buttons are not taken as stale.
+    table += [(0, h) for h in robots.handlers()]
+    # Events: the /newevent and edit conversations, /events, /attendees, and the 报名 / 取消报名
+    # buttons of notices, which must work outside any conversation.
+    table += [(0, h) for h in events.handlers()]
 
     # Last in group 0: whatever no feature claimed — stale buttons, unknown commands, stickers,
     # voice notes … gets a short explanation instead of silence.

@@ -1,6 +1,9 @@
 """Every table; importing this package registers them all on Base.metadata."""
 
 from bot.models.core import City, Park, PtbState, RoleGrant, User
+from bot.models.events import Event, EventPark, EventReminder, Rsvp  # noqa: F401
 from bot.models.ops import OpsError
+from bot.models.robots import Robot
 
-__all__ = ["City", "OpsError", "Park", "PtbState", "RoleGrant", "User"]
+__all__ = ["City", "OpsError", "Park", "PtbState", "Robot", "RoleGrant", "User"]
+from bot.models.outbox import Broadcast, OutboxRow  # noqa: F401  (outbox tables)

@@ -1,7 +1,7 @@
 """Operations: ring buffer of the last handler errors.
 
 Revision ID: 0009
-Revises: 0001
+Revises: 0008
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import bot.db
 
 revision = "0009"
-down_revision = "0001"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

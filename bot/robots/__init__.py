@@ -1,0 +1,1 @@
+"""Group robots of WeCom, DingTalk and Feishu: a second way to reach association staff."""
