@@ -58,7 +58,7 @@ def _tables(conn: Connection) -> dict[str, list[str]]:
 
 
 async def outbox_lines(services: Services) -> list[str]:
-    """Count outbox rows by status, whichever outbox tables exist."""
+    """Count outbox rows by state, whichever outbox tables exist."""
     async with services.db.engine.connect() as conn:
         tables = await conn.run_sync(_tables)
         outboxes = sorted(t for t in tables if t.startswith("outbox"))
@@ -67,10 +67,11 @@ async def outbox_lines(services: Services) -> list[str]:
         lines = []
         for table in outboxes:
             # Names come from the database's own catalogue, not from input.
-            if "status" in tables[table]:
+            column = next((c for c in ("state", "status") if c in tables[table]), None)
+            if column is not None:
                 rows = (
                     await conn.execute(
-                        text(f'SELECT status, COUNT(*) FROM "{table}" GROUP BY status')
+                        text(f'SELECT {column}, COUNT(*) FROM "{table}" GROUP BY {column}')
                     )
                 ).all()
                 counts = ", ".join(f"{status} {n}" for status, n in sorted(rows)) or "empty"

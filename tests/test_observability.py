@@ -130,7 +130,7 @@ async def test_status_masks_the_password_and_shows_feature_sections(harness: Har
     screen = "\n".join(lines)
     assert "reachable; revision 0009 (code head 0009: up to date)" in screen
     assert "reminders: next 2027-01-10 09:00" in screen
-    assert "outbox:" in screen
+    assert "outbox:    outbox: empty" in screen
     assert "errors:    none recorded" in screen
 
 
