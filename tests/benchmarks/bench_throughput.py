@@ -216,7 +216,12 @@ def scenario(args: argparse.Namespace) -> None:
             kind = args.scenario.split("-")[1]
             url, drop = fresh_database(kind, tmp)
             if args.members:
-                asyncio.run(seed_members(url, args.members))
+                # In a child process: ru_maxrss should be the bot's peak, not the seeding's.
+                subprocess.run(
+                    [sys.executable, __file__, "--seed-only", url, "--seed", str(args.members)],
+                    check=True,
+                    cwd=ROOT,
+                )
             result = asyncio.run(run_parkbot(url, args.updates, tmp))
         result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(result))
@@ -236,7 +241,11 @@ def main() -> None:
     parser.add_argument("--no-pg", action="store_true")
     parser.add_argument("--scenario", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--seed-only", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.seed_only:
+        asyncio.run(seed_members(args.seed_only, args.seed))
+        return
     if args.scenario:
         args.members = args.seed
         scenario(args)
