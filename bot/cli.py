@@ -11,7 +11,9 @@ from typing import Any
 
 from bot.access import Role, UnknownScope
 from bot.config import Config, ConfigError, load_config
+from bot.faq.cli import register as register_ask
 from bot.logs import setup_logging
+from bot.reports import commands as reports_commands
 from bot.services import Services
 from bot.texts import Texts
 
@@ -78,7 +80,11 @@ def register_status(sub: SubParsers, admin_sub: SubParsers) -> None:
     )
 
 
-FEATURE_PARSERS: list[Callable[[SubParsers, SubParsers], None]] = [register_status]
+FEATURE_PARSERS: list[Callable[[SubParsers, SubParsers], None]] = [
+    register_ask,
+    reports_commands.register,
+    register_status,
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,7 +7,7 @@ import warnings
 from telegram.ext import BaseHandler
 from telegram.warnings import PTBUserWarning
 
-from handlers import admin, events, fallback, robots, start, tracking
+from handlers import admin, events, fallback, faq_chat, reports, robots, start, tracking
 
 # Our conversations are keyed per chat and user on purpose; their buttons belong to that key, so
 # PTB's reminder that per_message=False does not track buttons per message is noise here.
@@ -42,6 +42,17 @@ def build_handlers() -> HandlerTable:
     # Events: the /newevent and edit conversations, /events, /attendees, and the 报名 / 取消报名
     # buttons of notices, which must work outside any conversation.
     table += [(0, h) for h in events.handlers()]
+    # Quarterly reports: /reports, /reportsdone, the reminder buttons (submitted, upload) and the
+    # escalation's nudge, whose conversations wait for a file or a text. Before the catch-all so
+    # their buttons are not taken for stale ones.
+    table += [(0, h) for h in reports.handlers()]
+    # The policy FAQ: /notice, /unanswered and the secretary's answering conversation, the
+    # buttons under answers, inline mode. Its conversation must precede the catch-all below.
+    table += [(0, h) for h in faq_chat.handlers()]
+
+    # The catch-all: any other private text is a question (or a reply to a forwarded one).
+    # Every command and conversation above gets its text first.
+    table += [(0, h) for h in faq_chat.question_handlers()]
 
     # Last in group 0: whatever no feature claimed — stale buttons, unknown commands, stickers,
     # voice notes … gets a short explanation instead of silence.

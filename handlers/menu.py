@@ -36,6 +36,8 @@ COMMANDS: list[Command] = [
     Command("help"),
     Command("lang"),
     Command("cancel"),
+    Command("notice"),
+    Command("unanswered", STAFF),
 ]
 
 

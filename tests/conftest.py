@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from bot.db import Base, Database
 from tests import pg
@@ -67,15 +66,21 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
 
 
 async def _truncate(url: str) -> None:
+    """Empty every table and restart its ids (DELETE: far cheaper than TRUNCATE's new files)."""
+    import asyncpg
+
     import bot.models  # noqa: F401  (every table on the metadata)
 
-    db = Database(url)
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
     try:
-        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        async with db.engine.begin() as conn:
-            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        sequences = await conn.fetch(
+            "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'"
+        )
+        statements = [f'DELETE FROM "{t.name}"' for t in reversed(Base.metadata.sorted_tables)]
+        statements += [f'ALTER SEQUENCE "{r["sequencename"]}" RESTART' for r in sequences]
+        await conn.execute(";".join(statements))
     finally:
-        await db.dispose()
+        await conn.close()
 
 
 @pytest.fixture

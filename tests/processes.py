@@ -84,6 +84,18 @@ class FakeBotApiServer:
             await asyncio.sleep(0.02)
 
 
+async def wait_for_text(
+    api: FakeBotApiServer, method: str, chat_id: int, text: str, within: float = 10
+) -> None:
+    """Wait until method carried text to chat_id."""
+    deadline = time.monotonic() + within
+    while text not in [p.get("text") for p in api.sent(method, chat_id)]:
+        if time.monotonic() > deadline:
+            got = [p.get("text") for p in api.sent(method, chat_id)]
+            raise AssertionError(f"waited for {text!r} by {method} to {chat_id}; got {got}")
+        await asyncio.sleep(0.02)
+
+
 def bot_env(database_url: str, api: FakeBotApiServer, port: int, **extra: str) -> dict[str, str]:
     """Return the environment of one `parkbot run` in webhook mode."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PARKBOT_", "TELEGRAM_"))}

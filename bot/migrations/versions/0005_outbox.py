@@ -1,7 +1,7 @@
 """Outbox: broadcasts and one delivery row per recipient.
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0002
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import bot.db
 
 revision = "0005"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Events: events, their parks, RSVPs with a waiting list, claimed reminders.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import bot.db
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

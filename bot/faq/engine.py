@@ -1,0 +1,613 @@
+"""Rank the FAQ entries for a member's question and decide whether the notice answers it."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import logging
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import jieba
+from rapidfuzz import fuzz
+
+from bot.content import read_text, read_yaml
+from bot.faq.normalize import fold, latin_words, normalize, strip
+from bot.faq.pinyin import syllables
+from bot.notice import Clause, Notice
+
+MatchKind = Literal["answer", "not_covered", "greeting", "thanks", "empty"]
+
+MAX_ALTERNATIVES = 3
+
+# Token kinds and how much each counts in BM25: whole words carry meaning; character bigrams
+# and pinyin bigrams only rescue segmentation slips, typos and homophones.
+WORD, BIGRAM, PINYIN = "w:", "b:", "p:"
+TOKEN_WEIGHT = {WORD: 1.0, BIGRAM: 0.6, PINYIN: 0.4}
+K1, B = 1.2, 0.5
+FUZZY_CANDIDATES = 8
+COMMON_IDF = 0.25
+# A BM25 score may pass the one-occurrence "ideal" when words repeat; cap it only loosely, so
+# entries that all hold every query word still rank by how strongly they hold them.
+CLIP = 2.0
+# How the ranking signals add up (tuned on the dev set's tuning part).
+W_PRIMARY, W_PHRASING, W_SECONDARY, W_FUZZY = 0.6, 0.3, 0.4, 0.6
+W_DICE = 0.6
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A verbatim piece of a clause that an answer quotes."""
+
+    clause: str
+    text: str
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    """One question of the FAQ with its answer and the clauses it rests on."""
+
+    id: str
+    question: str
+    paraphrases: tuple[str, ...]
+    answer: str
+    quotes: tuple[Quote, ...]
+    clauses: tuple[str, ...]
+    related: tuple[str, ...]
+    cites: tuple[str, ...] = ()
+
+    @classmethod
+    def from_data(cls, raw: dict[str, Any], notice: Notice | None = None) -> FaqEntry:
+        """Build an entry from its parsed YAML mapping, resolving its clauses' cites."""
+        clauses = tuple(str(c) for c in raw.get("clauses") or ())
+        cites: list[str] = []
+        for clause_id in clauses:
+            if notice is not None and notice.has(clause_id):
+                cite = notice.clause(clause_id).cite
+                if cite not in cites:
+                    cites.append(cite)
+        return cls(
+            id=str(raw["id"]),
+            question=str(raw["question"]),
+            paraphrases=tuple(str(p) for p in raw.get("paraphrases") or ()),
+            answer=str(raw["answer"]).strip(),
+            quotes=tuple(
+                Quote(clause=str(q["clause"]), text=str(q["text"]))
+                for q in raw.get("quotes") or ()
+            ),
+            clauses=clauses,
+            related=tuple(str(r) for r in raw.get("related") or ()),
+            cites=tuple(cites),
+        )
+
+
+@dataclass(frozen=True)
+class Match:
+    """The engine's verdict on one question."""
+
+    entry: FaqEntry | None
+    confidence: float
+    answered: bool
+    alternatives: list[tuple[FaqEntry, float]] = field(default_factory=list)
+    kind: MatchKind = "answer"
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Logistic weights turning match features into a confidence, and the answer threshold."""
+
+    weights: dict[str, float]
+    bias: float
+    threshold: float
+
+    def confidence(self, features: dict[str, float]) -> float:
+        """Return the calibrated probability that the top entry answers the question."""
+        z = self.bias + sum(w * features.get(name, 0.0) for name, w in self.weights.items())
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+class _Bm25:
+    """BM25 over one text field per entry, with weighted query tokens."""
+
+    def __init__(self, docs: list[Counter[str]]) -> None:
+        self.size = len(docs)
+        lengths = [sum(d.values()) for d in docs]
+        average = (sum(lengths) / len(lengths)) if lengths else 1.0
+        frequency: Counter[str] = Counter()
+        for doc in docs:
+            frequency.update(doc.keys())
+        self.idf = {t: self._idf(n) for t, n in frequency.items()}
+        self.unseen_idf = self._idf(0)
+        self.postings: dict[str, list[tuple[int, float]]] = {}
+        # Each document's weighted mass of distinct tokens, for the Dice overlap.
+        self.mass = [
+            sum(self.idf[t] * TOKEN_WEIGHT[t[:2]] for t in doc if self.idf[t] >= COMMON_IDF)
+            for doc in docs
+        ]
+        for index, (doc, length) in enumerate(zip(docs, lengths, strict=True)):
+            norm = K1 * (1 - B + B * length / (average or 1.0))
+            for token, tf in doc.items():
+                gain = self.idf[token] * tf * (K1 + 1) / (tf + norm)
+                self.postings.setdefault(token, []).append((index, gain))
+
+    def _idf(self, n: int) -> float:
+        """Return the BM25 inverse document frequency of a token in n documents."""
+        return math.log(1 + (self.size - n + 0.5) / (n + 0.5))
+
+    def score(self, query: dict[str, float]) -> list[float]:
+        """Return each entry's score for the weighted query tokens."""
+        scores = [0.0] * self.size
+        for token, weight in query.items():
+            # A token in most documents barely ranks but costs the most to add up.
+            if self.idf.get(token, 1.0) < COMMON_IDF:
+                continue
+            for index, gain in self.postings.get(token, ()):
+                scores[index] += weight * gain
+        return scores
+
+    def score_and_dice(self, query: dict[str, float]) -> dict[int, tuple[float, float]]:
+        """Return, for each document sharing a token, its BM25 score and Dice overlap."""
+        scores: dict[int, float] = {}
+        shared: dict[int, float] = {}
+        for token, weight in query.items():
+            idf = self.idf.get(token, 1.0)
+            if idf < COMMON_IDF:
+                continue
+            share = weight * idf
+            for index, gain in self.postings.get(token, ()):
+                scores[index] = scores.get(index, 0.0) + weight * gain
+                shared[index] = shared.get(index, 0.0) + share
+        mass = self.ideal(query)
+        return {i: (scores[i], 2 * s / (mass + self.mass[i])) for i, s in shared.items()}
+
+    def ideal(self, query: dict[str, float]) -> float:
+        """Return what a document holding every query token once would score."""
+        idf = (self.idf.get(t, self.unseen_idf) for t in query)
+        return sum(w * i for w, i in zip(query.values(), idf, strict=True) if i >= COMMON_IDF)
+
+
+@dataclass
+class _Lexicon:
+    """Alias table, stop words and out-of-scope terms, all in normalised form."""
+
+    aliases: dict[str, str]
+    stopwords: frozenset[str]
+    out_of_scope: frozenset[str]
+    in_scope: frozenset[str]
+    latin: dict[str, str] = field(default_factory=dict)
+    chinese: dict[str, str] = field(default_factory=dict)
+    alias_pattern: re.Pattern[str] | None = None
+    latin_pattern: re.Pattern[str] | None = None
+    oos_pattern: re.Pattern[str] | None = None
+
+    def compile(self) -> None:
+        """Build the longest-first regexes for alias expansion and out-of-scope detection."""
+        chinese = {k: v for k, v in self.aliases.items() if not k.isascii()}
+        # Canonical terms stand for themselves, so that in "秘书长" the longer canonical word
+        # wins over its alias "秘书" (which would otherwise become "秘书长长").
+        for canonical in self.aliases.values():
+            if canonical and not canonical.isascii():
+                chinese.setdefault(canonical, canonical)
+        self.chinese = chinese
+        self.alias_pattern = _alternation(chinese)
+        self.oos_pattern = _alternation(t for t in self.out_of_scope if not t.isascii())
+        # English and pinyin must match whole words: "sta" is not the start of "station".
+        self.latin = {
+            _latin_key(k): v for k, v in self.aliases.items() if k.isascii() and _latin_key(k)
+        }
+        words = sorted(self.latin, key=len, reverse=True)
+        if words:
+            alternatives = "|".join(r"[\s\-_.]*".join(map(re.escape, w.split())) for w in words)
+            self.latin_pattern = re.compile(rf"(?<![a-z0-9])(?:{alternatives})(?![a-z0-9])")
+
+    def latin_canonical(self, phrase: str) -> str:
+        """Return the canonical term of a matched English or pinyin phrase."""
+        return self.latin.get(_latin_key(phrase), "")
+
+
+def _latin_key(phrase: str) -> str:
+    """Return an English or pinyin phrase as lower-case words joined by single spaces."""
+    return " ".join(re.findall(r"[a-z0-9]+", phrase.lower()))
+
+
+def _alternation(terms: Iterable[str]) -> re.Pattern[str] | None:
+    """Return a regex matching any of the terms, longest first, or None for no terms."""
+    ordered = sorted({t for t in terms if t}, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+
+@dataclass
+class _Smalltalk:
+    """Phrases that make a message a greeting or thanks instead of a question."""
+
+    greeting: frozenset[str]
+    thanks: frozenset[str]
+    unit: re.Pattern[str]
+
+    @classmethod
+    def from_data(cls, data: dict[str, list[str]]) -> _Smalltalk:
+        """Build the detector from content/faq/smalltalk.yaml."""
+        greeting = frozenset(normalize(p) for p in data.get("greeting") or ())
+        thanks = frozenset(normalize(p) for p in data.get("thanks") or ())
+        fillers = {normalize(p) for p in data.get("fillers") or ()}
+        words = sorted(w for w in greeting | thanks | fillers if w)
+        words.sort(key=len, reverse=True)
+        return cls(greeting, thanks, re.compile("|".join(map(re.escape, words))))
+
+    def classify(self, text: str) -> MatchKind | None:
+        """Return "greeting" or "thanks" when text is made only of small talk, else None."""
+        if not text or len(text) > 24:
+            return None
+        pieces: list[str] = []
+        position = 0
+        while position < len(text):
+            found = self.unit.match(text, position)
+            if found is None:
+                return None
+            pieces.append(found.group(0))
+            position = found.end()
+        if any(p in self.thanks for p in pieces):
+            return "thanks"
+        return "greeting"
+
+
+class FaqEngine:
+    """The FAQ with its search index; build it once with `load` and share it."""
+
+    def __init__(
+        self,
+        notice: Notice,
+        entries: list[FaqEntry],
+        lexicon: _Lexicon,
+        smalltalk: _Smalltalk,
+        calibration: Calibration,
+        userdict: str,
+    ) -> None:
+        self.notice = notice
+        self.entries = entries
+        self._by_id = {e.id: e for e in entries}
+        self._lexicon = lexicon
+        self._lexicon.compile()
+        self._smalltalk = smalltalk
+        self.calibration = calibration
+        self._tokenizer = jieba.Tokenizer()
+        self._tokenizer.initialize()
+        if userdict.strip():
+            self._tokenizer.load_userdict(io.StringIO(userdict))
+        for term in {*lexicon.aliases.values(), *lexicon.in_scope, *lexicon.out_of_scope}:
+            if len(term) > 1 and not term.isascii():
+                self._tokenizer.add_word(term, freq=50_000)
+        self._build_index()
+
+    @classmethod
+    def load(cls) -> FaqEngine:
+        """Read the notice, the FAQ and its word lists from content/ and build the index."""
+        jieba.setLogLevel(logging.WARNING)
+        notice = Notice.load()
+        faq = read_yaml("faq", "faq.yaml")
+        raw_entries = faq["entries"] if isinstance(faq, dict) else faq
+        entries = [FaqEntry.from_data(raw, notice) for raw in raw_entries]
+        aliases = _read_aliases(_optional(read_yaml, "aliases.yaml"))
+        extra = read_yaml("faq", "terms_extra.yaml") or {}
+        aliases.update(_read_aliases(extra.get("aliases") or {}))
+        lexicon = _Lexicon(
+            aliases=aliases,
+            stopwords=frozenset(normalize(w) for w in extra.get("stopwords") or ()),
+            out_of_scope=frozenset(_term(w) for w in extra.get("out_of_scope") or ()),
+            in_scope=frozenset(normalize(w) for w in extra.get("in_scope") or ()),
+        )
+        smalltalk = _Smalltalk.from_data(read_yaml("faq", "smalltalk.yaml") or {})
+        raw_cal = read_yaml("faq", "calibration.yaml") or {}
+        calibration = Calibration(
+            weights={str(k): float(v) for k, v in (raw_cal.get("weights") or {}).items()},
+            bias=float(raw_cal.get("bias", 0.0)),
+            threshold=float(raw_cal.get("threshold", 0.5)),
+        )
+        userdict = _optional(read_text, "userdict.txt") or ""
+        return cls(notice, entries, lexicon, smalltalk, calibration, userdict)
+
+    # -- index -----------------------------------------------------------------------------
+
+    def _build_index(self) -> None:
+        """Tokenise every entry's questions (primary) and answer and clauses (secondary)."""
+        primary: list[Counter[str]] = []
+        secondary: list[Counter[str]] = []
+        phrasings: list[Counter[str]] = []
+        self._choices: list[str] = []
+        self._choice_entry: list[int] = []
+        vocabulary: set[str] = set()
+        for index, entry in enumerate(self.entries):
+            doc: Counter[str] = Counter()
+            for question in (entry.question, *entry.paraphrases):
+                expanded = self._prepare(question)
+                tokens = Counter(self._tokens(expanded))
+                doc.update(tokens)
+                phrasings.append(tokens)
+                self._choices.append(expanded)
+                self._choice_entry.append(index)
+            primary.append(doc)
+            texts = [entry.answer, *(q.text for q in entry.quotes)]
+            texts += [self._clause_text(c) for c in entry.clauses]
+            weak: Counter[str] = Counter()
+            for text in texts:
+                weak.update(self._tokens(self._prepare(text)))
+            secondary.append(weak)
+            vocabulary.update(t for t in doc if t.startswith((WORD, PINYIN)))
+            vocabulary.update(t for t in weak if t.startswith((WORD, PINYIN)))
+        self._primary = _Bm25(primary)
+        self._entry_choices: list[list[str]] = [[] for _ in self.entries]
+        for choice, index in zip(self._choices, self._choice_entry, strict=True):
+            self._entry_choices[index].append(choice)
+        self._phrasings = _Bm25(phrasings)
+        self._secondary = _Bm25(secondary)
+        self._vocabulary = frozenset(vocabulary)
+        self._bigrams = frozenset(t for doc in primary for t in doc if t.startswith(BIGRAM))
+
+    def _clause_text(self, clause_id: str) -> str:
+        """Return a clause's title and text, or nothing for an id the notice lacks."""
+        if not self.notice.has(clause_id):
+            return ""
+        clause = self.notice.clause(clause_id)
+        return clause.title + clause.text
+
+    # -- analysis --------------------------------------------------------------------------
+
+    def _prepare(self, text: str) -> str:
+        """Return text normalised, its aliases (Chinese, pinyin, English) made canonical."""
+        folded = fold(text)
+        lexicon = self._lexicon
+        if lexicon.latin_pattern is not None and re.search("[a-z]", folded):
+            folded = lexicon.latin_pattern.sub(
+                lambda m: " " + lexicon.latin_canonical(m.group(0)) + " ", folded
+            )
+        plain = strip(folded)
+        if lexicon.alias_pattern is None:
+            return plain
+        return lexicon.alias_pattern.sub(lambda m: lexicon.chinese[m.group(0)], plain)
+
+    def _words(self, text: str) -> list[str]:
+        """Return the jieba words of text without stop words (one dictionary pass)."""
+        stop = self._lexicon.stopwords
+        return [w for w in self._tokenizer.cut(text, HMM=False) if w not in stop]
+
+    def _tokens(
+        self, text: str, words: list[str] | None = None, rescue: bool = False
+    ) -> Iterator[str]:
+        """Yield the word, character-bigram and pinyin-bigram tokens of a normalised text.
+
+        With rescue (queries), pinyin is given only for character pairs the FAQ never uses:
+        a known pair needs no homophone help, and fewer tokens keep matching fast.
+        """
+        words = self._words(text) if words is None else words
+        known = self._tokenizer.FREQ
+        for word in words:
+            yield WORD + word
+            # The finer words inside a long one, as jieba's cut_for_search finds them.
+            for size in (2, 3):
+                if len(word) > size:
+                    for i in range(len(word) - size + 1):
+                        if known.get(word[i : i + size]):
+                            yield WORD + word[i : i + size]
+        content = "".join(words)
+        for a, b in itertools.pairwise(content):
+            if a.isascii() or b.isascii():
+                continue
+            yield BIGRAM + a + b
+            if rescue and BIGRAM + a + b in self._bigrams:
+                continue
+            for x in syllables(a):
+                for y in syllables(b):
+                    yield PINYIN + x + "_" + y
+
+    def _query(self, text: str, words: list[str]) -> dict[str, float]:
+        """Return the weighted query tokens of a normalised, expanded text."""
+        query: dict[str, float] = {}
+        for token in self._tokens(text, words, rescue=True):
+            weight = TOKEN_WEIGHT[token[:2]]
+            query[token] = max(query.get(token, 0.0), weight)
+        return query
+
+    # -- matching --------------------------------------------------------------------------
+
+    def entry(self, entry_id: str) -> FaqEntry:
+        """Return the FAQ entry with this id (KeyError if there is none)."""
+        return self._by_id[entry_id]
+
+    def clause(self, clause_id: str) -> Clause:
+        """Return a clause of the notice by id."""
+        return self.notice.clause(clause_id)
+
+    def features(self, text: str) -> tuple[list[tuple[int, float]], dict[str, float]]:
+        """Return the ranked (entry index, score) list and the features of the top one."""
+        plain = self._prepare(text)
+        words = self._words(plain)
+        query = self._query(plain, words)
+        primary = self._primary.score(query)
+        secondary = self._secondary.score(query)
+        ideal = self._primary.ideal(query) or 1.0
+        ideal2 = self._secondary.ideal(query) or 1.0
+        # Best single phrasing: one paraphrase holding all the query's words beats an entry
+        # whose many paraphrases each hold one of them.
+        # Dice: how exactly one phrasing and the question say the same thing (both ways).
+        phrased = [0.0] * len(self.entries)
+        dice = [0.0] * len(self.entries)
+        for position, (score, overlap) in self._phrasings.score_and_dice(query).items():
+            index = self._choice_entry[position]
+            if score > phrased[index]:
+                phrased[index] = score
+            if overlap > dice[index]:
+                dice[index] = overlap
+        ideal3 = self._phrasings.ideal(query) or 1.0
+        fuzzy = self._fuzzy(plain, primary, secondary)
+        combined = [
+            W_PRIMARY * min(CLIP, p / ideal)
+            + W_PHRASING * min(CLIP, q / ideal3)
+            + W_SECONDARY * min(CLIP, s / ideal2)
+            + W_FUZZY * f
+            + W_DICE * d
+            for p, q, s, f, d in zip(primary, phrased, secondary, fuzzy, dice, strict=True)
+        ]
+        ranked = sorted(enumerate(combined), key=lambda pair: pair[1], reverse=True)
+        top, best = ranked[0]
+        runner = ranked[1][1] if len(ranked) > 1 else 0.0
+        coverage = self._coverage(words)
+        features = {
+            "primary": min(1.0, primary[top] / ideal),
+            "secondary": min(1.0, secondary[top] / ideal2),
+            "phrasing": min(1.0, phrased[top] / ideal3),
+            "fuzzy": fuzzy[top],
+            "dice": dice[top],
+            "margin": best - runner,
+            "coverage": coverage,
+            # Lexical evidence only counts where the question's words are ones the FAQ knows.
+            "support": min(1.0, primary[top] / ideal) * coverage,
+            "sure_margin": (best - runner) * coverage,
+            "out_of_scope": self._out_of_scope(plain, text),
+        }
+        return ranked, features
+
+    def _fuzzy(self, plain: str, primary: list[float], secondary: list[float]) -> list[float]:
+        """Return each entry's best character-level similarity to one of its questions."""
+        fuzzy = [0.0] * len(self.entries)
+        if not plain:
+            return fuzzy
+        # Only the entries BM25 already likes are compared (all of them when it likes none):
+        # comparing every question on every message would dominate the latency.
+        order = sorted(range(len(fuzzy)), key=lambda i: primary[i] + secondary[i], reverse=True)
+        candidates = order[:FUZZY_CANDIDATES] if primary[order[0]] > 0 else order
+        for index in candidates:
+            for choice in self._entry_choices[index]:
+                score = fuzz.partial_ratio(plain, choice, score_cutoff=40) / 100.0
+                if score > fuzzy[index]:
+                    fuzzy[index] = score
+        return fuzzy
+
+    def _coverage(self, words: list[str]) -> float:
+        """Return the share of the question's content words the FAQ's vocabulary knows."""
+        if not words:
+            return 0.0
+        known = 0.0
+        total = 0.0
+        for word in words:
+            weight = min(len(word), 4)
+            total += weight
+            if WORD + word in self._vocabulary or word in self._lexicon.in_scope:
+                known += weight
+            elif len(word) > 1 and self._sounds_known(word):
+                known += weight * 0.8
+        return known / total
+
+    def _sounds_known(self, word: str) -> bool:
+        """Return whether every adjacent pair of the word sounds like a pair the FAQ uses."""
+        vocabulary = self._vocabulary
+        return all(
+            any(PINYIN + x + "_" + y in vocabulary for x in syllables(a) for y in syllables(b))
+            for a, b in itertools.pairwise(word)
+        )
+
+    def _out_of_scope(self, plain: str, text: str) -> float:
+        """Return 1.0 when the question names a topic the notice does not deal with."""
+        pattern = self._lexicon.oos_pattern
+        if pattern is not None and pattern.search(plain):
+            return 1.0
+        return 1.0 if any(w in self._lexicon.out_of_scope for w in latin_words(text)) else 0.0
+
+    def match(self, text: str) -> Match:
+        """Return the best entry for a question, or why there is none."""
+        plain = normalize(text)
+        if not plain:
+            return Match(None, 0.0, False, [], "empty")
+        small = self._smalltalk.classify(plain)
+        if small is not None:
+            return Match(None, 0.0, False, [], small)
+        ranked, features = self.features(text)
+        confidence = self.calibration.confidence(features)
+        top = self.entries[ranked[0][0]]
+        scale = confidence / ranked[0][1] if ranked[0][1] > 0 else 0.0
+        alternatives = [
+            (self.entries[i], round(score * scale, 4))
+            for i, score in ranked[1 : MAX_ALTERNATIVES + 1]
+            if score > 0
+        ]
+        answered = confidence >= self.calibration.threshold
+        return Match(
+            entry=top if answered else None,
+            confidence=round(confidence, 4),
+            answered=answered,
+            alternatives=alternatives
+            if answered
+            else [(top, round(confidence, 4)), *alternatives][:MAX_ALTERNATIVES],
+            kind="answer" if answered else "not_covered",
+        )
+
+
+def _optional(reader: Any, name: str) -> Any:
+    """Return what reader gives for content/faq/name, or None when the file is not there."""
+    try:
+        return reader("faq", name)
+    except FileNotFoundError:
+        return None
+
+
+def _pinyin_pairs(text: str) -> Iterator[str]:
+    """Yield toneless pinyin bigrams of adjacent Chinese characters (every reading pair)."""
+    readings = [syllables(ch) for ch in text]
+    for left, right in itertools.pairwise(readings):
+        for a in left:
+            for b in right:
+                yield a + "_" + b
+
+
+def _read_aliases(data: Any) -> dict[str, str]:
+    """Return variant -> canonical from the alias formats content/faq uses."""
+    table: dict[str, str] = {}
+    if isinstance(data, dict) and isinstance(data.get("groups"), list):
+        # content/faq/aliases.yaml: each group is [canonical, variant, variant, ...].
+        for group in data["groups"]:
+            words = _as_list(group)
+            for variant in words[1:]:
+                _add_alias(table, variant, words[0])
+        return table
+    if isinstance(data, dict):
+        for canonical, variants in data.items():
+            for variant in _as_list(variants):
+                _add_alias(table, variant, str(canonical))
+    elif isinstance(data, list):
+        for item in data:
+            if not isinstance(item, dict):
+                continue
+            canonical = item.get("canonical") or item.get("term") or item.get("to")
+            variants = item.get("aliases") or item.get("variants") or item.get("from")
+            if canonical:
+                for variant in _as_list(variants):
+                    _add_alias(table, variant, str(canonical))
+    return table
+
+
+def _term(word: str) -> str:
+    """Return a listed term normalised, keeping the word breaks of English ones."""
+    return _latin_key(word) if word.isascii() else normalize(word)
+
+
+def _as_list(value: Any) -> list[str]:
+    """Return a YAML scalar or list as a list of strings."""
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def _add_alias(table: dict[str, str], variant: str, canonical: str) -> None:
+    """Record one variant in normalised form, unless it is the canonical term itself."""
+    key = _latin_key(variant) if variant.isascii() else normalize(variant)
+    value = normalize(canonical)
+    if key and value and key != value:
+        table[key] = value
+
+
+__all__ = ["Calibration", "FaqEngine", "FaqEntry", "Match", "MatchKind", "Quote"]

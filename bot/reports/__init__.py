@@ -1,0 +1,1 @@
+"""Quarterly progress reports of the city associations (notice item 10): deadlines, reminders."""

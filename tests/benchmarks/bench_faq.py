@@ -1,0 +1,68 @@
+"""Benchmark the FAQ engine: accuracy on the dev set, per-query latency, start-up, CLI batch.
+
+Run from the repository root: `python tests/benchmarks/bench_faq.py`.
+Targets: top-1 >= 97%, out-of-scope wrongly answered <= 3%, p99 <= 1 ms, batch of 200 <= 3 s.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from faq_eval import evaluate, load_cases  # noqa: E402
+
+from bot.faq.engine import FaqEngine  # noqa: E402
+
+BATCH = 200
+
+
+def main() -> int:
+    """Measure and print every figure."""
+    start = time.perf_counter()
+    engine = FaqEngine.load()
+    startup = time.perf_counter() - start
+    cases = load_cases()
+    for name, part in (
+        ("tune", [c for c in cases if not c.held_out]),
+        ("held-out", [c for c in cases if c.held_out]),
+        ("all", cases),
+    ):
+        print(evaluate(engine, part).line(name))
+    questions = [c.question for c in cases]
+    for question in questions:
+        engine.match(question)  # warm caches
+    timings: list[float] = []
+    for _ in range(5):
+        for question in questions:
+            t0 = time.perf_counter()
+            engine.match(question)
+            timings.append(time.perf_counter() - t0)
+    timings.sort()
+    p50 = statistics.median(timings)
+    p99 = timings[int(len(timings) * 0.99) - 1]
+    print(f"latency per query (in process): p50 {p50 * 1000:.3f} ms, p99 {p99 * 1000:.3f} ms")
+    print(f"engine start-up (in process): {startup:.3f} s")
+    batch = (questions * (BATCH // len(questions) + 1))[:BATCH]
+    t0 = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.faq.commands", "ask", "--json", "-"],
+        input="\n".join(batch) + "\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
+    wall = time.perf_counter() - t0
+    lines = len(result.stdout.splitlines())
+    print(f"JSON batch of {lines} questions via python -m bot.faq.commands: {wall:.3f} s wall")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

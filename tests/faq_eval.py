@@ -1,0 +1,84 @@
+"""Dev-set loading, the tune/held-out split, and the metrics the FAQ tests and benchmark share."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from bot.faq.engine import FaqEngine
+
+DEVSET = Path(__file__).with_name("faq_devset.yaml")
+HELD_OUT_PERCENT = 30
+
+
+@dataclass(frozen=True)
+class Case:
+    """One dev-set question and the entry id expected (None: the notice does not cover it)."""
+
+    question: str
+    expected: str | None
+
+    @property
+    def held_out(self) -> bool:
+        """Return whether this case is in the held-out part nobody tuned on."""
+        return zlib.crc32(self.question.encode("utf-8")) % 100 < HELD_OUT_PERCENT
+
+
+def load_cases() -> list[Case]:
+    """Return every dev-set case, in-scope first."""
+    data = yaml.safe_load(DEVSET.read_text(encoding="utf-8"))
+    cases = [Case(q, entry) for entry, qs in data["in_scope"].items() for q in qs]
+    cases += [Case(q, None) for q in data["out_of_scope"]]
+    return cases
+
+
+@dataclass(frozen=True)
+class Report:
+    """Accuracy figures over a set of cases."""
+
+    in_scope: int
+    out_of_scope: int
+    top1: float
+    top3: float
+    answered_correctly: float
+    oos_answered: float
+    misses: list[tuple[str, str | None, str | None]]
+
+    def line(self, name: str) -> str:
+        """Return the figures as one printable line."""
+        return (
+            f"{name}: in-scope {self.in_scope}, top-1 {self.top1:.1%}, top-3 {self.top3:.1%}, "
+            f"answered correctly {self.answered_correctly:.1%}; out-of-scope {self.out_of_scope}, "
+            f"wrongly answered {self.oos_answered:.1%}"
+        )
+
+
+def evaluate(engine: FaqEngine, cases: list[Case]) -> Report:
+    """Run every case through the engine and measure it."""
+    top1 = top3 = correct = oos_answered = 0
+    misses: list[tuple[str, str | None, str | None]] = []
+    scoped = [c for c in cases if c.expected is not None]
+    unscoped = [c for c in cases if c.expected is None]
+    for case in scoped:
+        ranked, _ = engine.features(case.question)
+        ids = [engine.entries[i].id for i, _ in ranked[:3]]
+        match = engine.match(case.question)
+        top1 += ids[0] == case.expected
+        top3 += case.expected in ids
+        ok = match.answered and match.entry is not None and match.entry.id == case.expected
+        correct += ok
+        if not ok:
+            got = match.entry.id if match.entry else f"(not answered; top {ids[0]})"
+            misses.append((case.question, case.expected, got))
+    for case in unscoped:
+        match = engine.match(case.question)
+        if match.answered:
+            oos_answered += 1
+            misses.append((case.question, None, match.entry.id if match.entry else None))
+    n, m = max(len(scoped), 1), max(len(unscoped), 1)
+    return Report(
+        len(scoped), len(unscoped), top1 / n, top3 / n, correct / n, oos_answered / m, misses
+    )
