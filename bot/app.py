@@ -14,7 +14,7 @@ from bot.services import Services
 from handlers import build_handlers
 from handlers.context import SERVICES_KEY, Ctx
 from handlers.errors import on_error
-from handlers.jobs import LEADER_KEY, TICK_SECONDS, tick
+from handlers.jobs import LEADER_KEY, tick
 from handlers.menu import sync_all_commands
 from handlers.notify import OUTBOX_LOOP_KEY, start_outbox_loop, stop_outbox_loop
 from handlers.persistence import DbPersistence
@@ -63,7 +63,7 @@ def build_application(
         app.add_handler(handler, group=group)
     app.add_error_handler(on_error)
     if run_clock and app.job_queue is not None:
-        app.job_queue.run_repeating(tick, interval=TICK_SECONDS, first=1, name="clock")
+        app.job_queue.run_repeating(tick, interval=config.tick_seconds, first=1, name="clock")
     # Broadcasts go out from a background loop in real runs; tests drain them on h.tick().
     app.bot_data[OUTBOX_LOOP_KEY] = run_clock
     return app

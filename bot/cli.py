@@ -72,10 +72,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Features add their subcommands here: register(subparsers, admin_subparsers).
 SubParsers = argparse._SubParsersAction
+
+
+def register_status(sub: SubParsers, admin_sub: SubParsers) -> None:
+    """Add `parkbot status`."""
+    sub.add_parser("status", help="one-screen summary: database, outbox, errors").set_defaults(
+        func=cmd_status
+    )
+
+
 FEATURE_PARSERS: list[Callable[[SubParsers, SubParsers], None]] = [
     register_ask,
     members_commands.add_parser,
     reports_commands.register,
+    register_status,
 ]
 
 
@@ -140,6 +150,21 @@ async def cmd_db_upgrade(args: argparse.Namespace, config: Config) -> int:
         return 0
 
     return await _with_services(config, work)
+
+
+async def cmd_status(args: argparse.Namespace, config: Config) -> int:
+    """Print the status summary (without migrating); exit 1 if the database is unreachable."""
+    from bot.status import status_report
+
+    # An unreachable database is reported on screen; its traceback would push it off screen.
+    logging.getLogger("bot.db").setLevel(logging.CRITICAL)
+    services = Services.create(config)
+    try:
+        lines = await status_report(services)
+        print("\n".join(lines))
+        return 0 if await services.db.ping() else 1
+    finally:
+        await services.close()
 
 
 async def cmd_add_city(args: argparse.Namespace, config: Config) -> int:

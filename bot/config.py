@@ -28,6 +28,7 @@ SETTINGS: dict[str, str] = {
     "PARKBOT_TIMEZONE": "IANA time zone of the association",
     "PARKBOT_LOG_LEVEL": "DEBUG, INFO, WARNING, ERROR or CRITICAL",
     "PARKBOT_LOG_FORMAT": "text or json (JSON lines)",
+    "PARKBOT_TICK_SECONDS": "Seconds between clock ticks; also how soon a standby takes the clock",
 }
 
 
@@ -51,6 +52,7 @@ class Config:
     timezone: str = "Asia/Shanghai"
     log_level: str = "INFO"
     log_format: str = "text"
+    tick_seconds: float = 10.0
 
     @property
     def tz(self) -> ZoneInfo:
@@ -141,6 +143,14 @@ def load_config(
     if log_format not in ("text", "json"):
         raise ConfigError("PARKBOT_LOG_FORMAT: text or json")
 
+    tick_text = get("PARKBOT_TICK_SECONDS") or "10"
+    try:
+        tick_seconds = float(tick_text)
+    except ValueError:
+        tick_seconds = 0.0
+    if not 0.5 <= tick_seconds <= 300:
+        raise ConfigError("PARKBOT_TICK_SECONDS: a number of seconds from 0.5 to 300")
+
     return Config(
         token=token,
         api_base_url=base_url,
@@ -154,4 +164,5 @@ def load_config(
         timezone=tz_name,
         log_level=level,
         log_format=log_format,
+        tick_seconds=tick_seconds,
     )

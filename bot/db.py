@@ -64,6 +64,7 @@ def utcnow() -> datetime:
 
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+MIGRATION_LOCK = 0x6D696772  # "migr": advisory lock key held while migrating
 
 
 class Database:
@@ -110,6 +111,10 @@ class Database:
     async def upgrade(self) -> None:
         """Apply every pending migration."""
         async with self.engine.begin() as conn:
+            if not self.is_sqlite:
+                # Several processes starting together would race to create the same tables;
+                # the lock ends with this transaction.
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
             await conn.run_sync(run_migrations)
 
     async def current_revision(self) -> str | None:

@@ -18,6 +18,8 @@ from bot.faq.questions import QuestionService
 from bot.members.campaigns import CampaignsService
 from bot.members.notify import Notifier
 from bot.members.service import MembersService
+from bot.metrics import Metrics
+from bot.ops import ErrorLog
 from bot.outbox.notices import NoticeService
 from bot.outbox.service import Outbox
 from bot.outbox.worker import OutboxWorker, process_owner
@@ -44,6 +46,8 @@ class Services:
     users: UserDirectory
     faq: FaqEngine
     questions: QuestionService
+    errors: ErrorLog
+    metrics: Metrics = field(default_factory=Metrics)
     senders: dict[str, Sender] = field(default_factory=dict)
     members: MembersService | None = None
     campaigns: CampaignsService | None = None
@@ -76,6 +80,7 @@ class Services:
             access=access,
             org=OrgService(db),
             users=users,
+            errors=ErrorLog(db, clock),
             faq=faq,
             questions=QuestionService(db, faq, texts, clock, access, senders),
             senders=senders,

@@ -1,4 +1,8 @@
-"""The HTTP side of a running bot: Telegram's webhook, /healthz, and room for /metrics."""
+"""The HTTP side of a running bot: Telegram's webhook, /healthz and /metrics.
+
+Only the webhook path is meant to be public (deploy/nginx.conf forwards nothing else); /healthz
+and /metrics are for the host, the container runtime and Prometheus on the private side.
+"""
 
 from __future__ import annotations
 
@@ -32,19 +36,28 @@ def webhook_path(url: str) -> str:
 
 
 def build_web_app(application: ParkApp) -> web.Application:
-    """Return the aiohttp app: POST webhook (when configured) and GET /healthz."""
+    """Return the aiohttp app: POST webhook (when configured), GET /healthz and GET /metrics."""
     services: Services = application.bot_data[SERVICES_KEY]
     web_app = web.Application(client_max_size=MAX_BODY)
     web_app[APP_KEY] = application
     if services.config.webhook_mode:
         web_app.router.add_post(webhook_path(services.config.webhook_url), _on_update)
     web_app.router.add_get("/healthz", _on_healthz)
+    web_app.router.add_get("/metrics", _on_metrics)
     return web_app
 
 
 async def _on_update(request: web.Request) -> web.Response:
     application: ParkApp = request.app[APP_KEY]
     services: Services = application.bot_data[SERVICES_KEY]
+    response = await _accept_update(request, application, services)
+    services.metrics.webhook_request(response.status)
+    return response
+
+
+async def _accept_update(
+    request: web.Request, application: ParkApp, services: Services
+) -> web.Response:
     expected = services.config.webhook_secret.encode()
     given = request.headers.get(SECRET_HEADER, "").encode()
     # Constant-time: the secret is the only thing between the internet and our update queue.
@@ -72,6 +85,16 @@ async def _on_healthz(request: web.Request) -> web.Response:
         "running": application.running,
     }
     return web.json_response(body, status=200 if db_ok else 503)
+
+
+async def _on_metrics(request: web.Request) -> web.Response:
+    application: ParkApp = request.app[APP_KEY]
+    services: Services = application.bot_data[SERVICES_KEY]
+    body, content_type = services.metrics.render()
+    # aiohttp wants the charset apart from the media type.
+    media_type, _, params = content_type.partition(";")
+    charset = params.split("charset=")[-1].strip() if "charset=" in params else None
+    return web.Response(body=body, content_type=media_type.strip(), charset=charset)
 
 
 async def serve(application: ParkApp, stop: asyncio.Event | None = None) -> None:

@@ -26,6 +26,14 @@ async def on_error(update: object, ctx: Ctx) -> None:
         exc_info=ctx.error,
         extra={"update_id": update_id, "user_id": user_id},
     )
+    if ctx.error is not None:
+        ctx.services.metrics.handler_error(ctx.error)
+        # Telegram's own error texts say what went wrong and carry no personal data; other
+        # exceptions might quote user input, so only their type and code location are kept.
+        detail = str(ctx.error) if isinstance(ctx.error, TelegramError) else ""
+        await ctx.services.errors.record(
+            ctx.error, update_id=update_id, user_id=user_id, detail=detail
+        )
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     if isinstance(ctx.error, Forbidden) and update.effective_user is not None:

@@ -1,4 +1,8 @@
-"""The clock: every few seconds the leading process runs every feature's due work."""
+"""The clock: every few seconds the leading process runs every feature's due work.
+
+Every process ticks every PARKBOT_TICK_SECONDS; a process that is not the leader just tries to
+take the advisory lock, so after the leader dies a standby runs the clock within one interval.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,6 @@ from handlers.context import Ctx
 
 log = logging.getLogger(__name__)
 
-TICK_SECONDS = 30
 LEADER_KEY = "clock_leader"
 
 
@@ -18,10 +21,14 @@ async def tick(ctx: Ctx) -> None:
     leader: ClockLeader = ctx.application.bot_data.setdefault(
         LEADER_KEY, ClockLeader(ctx.services.db)
     )
+    metrics = ctx.services.metrics
     try:
-        if not await leader.is_leader():
+        leading = await leader.is_leader()
+        metrics.set_clock_leader(leading)
+        if not leading:
             return
         await ctx.services.tick()
+        metrics.clock_tick()
     except Exception:
         # A failed tick must not stop the clock: what was due is still due next tick.
         log.exception("clock tick failed")

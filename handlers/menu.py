@@ -76,8 +76,10 @@ async def sync_user_commands(bot: Bot, services: Services, user_id: int) -> None
 async def sync_all_commands(bot: Bot, services: Services) -> None:
     """Set the default menu and one per role holder (at start-up)."""
     await sync_default_commands(bot, services)
-    holders = {
-        uid for uid, grant in await services.access.all_grants() if grant.role is not Role.MEMBER
-    }
+    # Ask for the few role holders only: loading every grant would load every member too.
+    holders: set[int] = set()
+    for role in Role:
+        if role is not Role.MEMBER:
+            holders.update(await services.access.holders(role))
     for user_id in sorted(holders):
         await sync_user_commands(bot, services, user_id)

@@ -39,6 +39,9 @@ class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, An
         self.db = db
         # What we last wrote, so an unchanged user_data costs no write.
         self._written_user: dict[int, str] = {}
+        # user_data read together with the conversation states just before an update, so
+        # PTB's refresh_user_data for that same update needs no second query.
+        self._prefetched_user: dict[int, dict[Any, Any]] = {}
 
     async def get_conversations(self, name: str) -> ConversationDict:
         """Load every stored state of conversation name."""
@@ -46,17 +49,19 @@ class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, An
             rows = (await s.scalars(select(PtbState).where(PtbState.kind == CONV + name))).all()
         return {tuple(json.loads(r.key)): r.value for r in rows}
 
-    async def load_states(self, key: ConversationKey) -> dict[str, object]:
-        """Return {conversation name: state} stored for one conversation key."""
+    async def load_states(
+        self, key: ConversationKey, user_id: int | None = None
+    ) -> dict[str, object]:
+        """Return {conversation name: state} stored for one key (prefetching user_id's data)."""
+        wanted = (PtbState.key == key_text(key)) & PtbState.kind.startswith(CONV)
+        if user_id is not None:
+            wanted |= (PtbState.kind == USER) & (PtbState.key == str(user_id))
         async with self.db.session() as s:
-            rows = (
-                await s.scalars(
-                    select(PtbState).where(
-                        PtbState.key == key_text(key), PtbState.kind.startswith(CONV)
-                    )
-                )
-            ).all()
-        return {r.kind[len(CONV) :]: r.value for r in rows}
+            rows = (await s.scalars(select(PtbState).where(wanted))).all()
+        if user_id is not None:
+            user_rows = [r.value for r in rows if r.kind == USER]
+            self._prefetched_user[user_id] = dict(user_rows[0]) if user_rows else {}  # type: ignore[call-overload]
+        return {r.kind[len(CONV) :]: r.value for r in rows if r.kind != USER}
 
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
@@ -80,13 +85,19 @@ class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, An
         await self._put(USER, str(user_id), data if data else None)
         self._written_user[user_id] = dumped
 
+    def forget_prefetch(self, user_id: int) -> None:
+        """Drop a prefetched user_data so the next refresh reads the database."""
+        self._prefetched_user.pop(user_id, None)
+
     async def refresh_user_data(self, user_id: int, user_data: dict[Any, Any]) -> None:
         """Reload one user's data from the database when processes share it."""
         if self.db.is_sqlite:
             return  # one process per SQLite file: memory is authoritative
-        async with self.db.session() as s:
-            row = await s.get(PtbState, (USER, str(user_id)))
-        fresh = dict(row.value) if row is not None else {}  # type: ignore[call-overload]
+        fresh = self._prefetched_user.pop(user_id, None)
+        if fresh is None:
+            async with self.db.session() as s:
+                row = await s.get(PtbState, (USER, str(user_id)))
+            fresh = dict(row.value) if row is not None else {}  # type: ignore[call-overload]
         user_data.clear()
         user_data.update(fresh)
         self._written_user[user_id] = _dump(fresh)

@@ -101,3 +101,18 @@ async def harness(db_url: str, tmp_path: Path) -> AsyncIterator[Harness]:
     finally:
         await h.stop()
     h.assert_no_unexpected_errors()
+
+
+@pytest.fixture
+def fresh_pg() -> Iterator[str]:
+    """Return the URL of a new, empty (unmigrated) PostgreSQL database of this test's own."""
+    reason = pg.pg_available()
+    if reason is not None:
+        if ON_CI:
+            pytest.fail(f"CI must run the PostgreSQL tests: {reason}")
+        pytest.skip(reason)
+    name, url = pg.create_database()
+    try:
+        yield url
+    finally:
+        pg.drop_database(name)

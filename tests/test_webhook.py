@@ -100,6 +100,6 @@ async def test_polling_mode_serves_no_webhook_path(harness: Harness) -> None:
     assert harness.app is not None
     app = build_web_app(harness.app)
     paths = {r.resource.canonical for r in app.router.routes() if r.resource is not None}
-    assert paths == {"/healthz"}
+    assert paths == {"/healthz", "/metrics"}
     async with harness.services.db.engine.connect() as conn:
         assert (await conn.execute(text("SELECT 1"))).scalar() == 1
