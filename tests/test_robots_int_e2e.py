@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import aiohttp
@@ -18,8 +18,6 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from bot.access import Role
-from bot.config import Config
-from bot.logs import setup_logging
 from bot.models.outbox import Broadcast, OutboxRow, RowState
 from bot.models.reports import ReportSend
 from bot.outbox.worker import OutboxWorker
@@ -393,22 +391,6 @@ async def test_a_broken_webhook_is_reported_to_admins_once(
 # --- logs and metrics ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def real_logging() -> Iterator[io.StringIO]:
-    """Configure logging as the app does, at DEBUG, into a buffer; restore it afterwards."""
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level)
-    names = ["aiosqlite", "sqlalchemy", "sqlalchemy.engine", "aiohttp", "bot", "telegram"]
-    levels = {name: logging.getLogger(name).level for name in names}
-    buffer = io.StringIO()
-    setup_logging(Config(database_url="sqlite://", log_level="DEBUG"), stream=buffer)
-    yield buffer
-    root.handlers[:], level = saved
-    root.setLevel(level)
-    for name, old in levels.items():
-        logging.getLogger(name).setLevel(old)
-
-
 async def test_secrets_never_appear_in_the_apps_logs(
     parks: Harness, server: FakeRobotServer, real_logging: io.StringIO
 ) -> None:
@@ -458,3 +440,45 @@ async def test_metrics_endpoint_shows_outbox_outcomes_after_a_broadcast(
     ]
     for line in expected:
         assert line in body, line
+
+
+# --- choosing what a robot receives, in chat -----------------------------------------------------
+
+
+async def test_secretary_chooses_in_chat_which_kinds_a_robot_receives(
+    parks: Harness, server: FakeRobotServer
+) -> None:
+    h = parks
+    await h.grant(2002, Role.SECRETARY, park=OTHER_PARK)
+    wecom, robot_id = await attach(h, server, "wecom", park=PARK)
+    robots = h.services.robots
+    assert robots is not None
+    park_id = await h.services.org.park_id(PARK)
+
+    listing = await h.command(SECRETARY, "/robots")
+    assert (t(h, "robots.chat.kinds", id=robot_id), f"rb:kinds:{robot_id}") in h.buttons_of(
+        listing[-1]
+    )
+    shown = await h.press(SECRETARY, f"rb:kinds:{robot_id}")
+    toggles = h.buttons_of(shown[-1])
+    assert [d for _, d in toggles] == [
+        f"rb:kt:{robot_id}:{k}" for k in ("notice", "event", "campaign", "report")
+    ]
+    assert all(label.startswith("✅") for label, _ in toggles)
+
+    saved = await h.press(SECRETARY, f"rb:kt:{robot_id}:notice")
+    assert h.texts_of(saved)[-1] == t(
+        h, "robots.chat.kinds_saved", id=robot_id, kinds="活动, 征集, 季度报送"
+    )
+    assert await robots.robots_for_parks([park_id], "notice") == []
+    assert await robots.robots_for_parks([park_id], "event") == [robot_id]
+    # Another park's secretary may not change it.
+    refused = await h.press(2002, f"rb:kt:{robot_id}:event")
+    assert t(h, "robots.error.denied") in [str(c.params.get("text")) for c in refused]
+    assert await robots.robots_for_parks([park_id], "event") == [robot_id]
+
+    await notify(h, SECRETARY, "这条通知不进群。")
+    await h.tick()
+    assert wecom.posts == []
+    await h.press(SECRETARY, f"rb:kt:{robot_id}:notice")
+    assert await robots.robots_for_parks([park_id], "notice") == [robot_id]

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db import Database
 from bot.models.core import City, Park
 from bot.models.robots import MESSAGE_KINDS, ROBOT_KINDS, Robot
-from bot.robots.sender import RobotSender, RobotTarget, quiet_sql_parameter_logs
+from bot.robots.sender import RobotSender, RobotTarget
 from bot.robots.signing import mask
 from bot.sender import DeliveryError, OutgoingMessage, Sender
 from bot.texts import Texts
@@ -131,7 +131,6 @@ class RobotsService:
     """Robots of parks and cities, with access checks for admins and secretaries."""
 
     def __init__(self, db: Database, texts: Texts | None = None) -> None:
-        quiet_sql_parameter_logs()
         self.db = db
         self.texts = texts or Texts.load()
 
