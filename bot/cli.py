@@ -127,7 +127,8 @@ async def cmd_chat(args: argparse.Namespace, config: Config) -> int:
     from bot.console import run_console
 
     # The terminal is the chat window: only problems should interrupt the conversation.
-    logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(max(logging.WARNING, handler.level))
     services = Services.create(config)
     await run_console(services, sys.stdin, sys.stdout, user_id=args.user_id, name=args.name)
     return 0
