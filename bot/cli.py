@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, func in (("grant", cmd_grant), ("revoke", cmd_revoke)):
         p = admin_sub.add_parser(name, help=f"{name} a role")
         p.add_argument("user_id", type=int, metavar="TELEGRAM_USER_ID")
-        p.add_argument("role", choices=[r.value for r in Role])
+        p.add_argument("role", choices=[r.value for r in Role if r is not Role.MEMBER])
         scope = p.add_mutually_exclusive_group()
         scope.add_argument("--park")
         scope.add_argument("--city")
