@@ -93,7 +93,7 @@ def test_devset_overall_meets_targets(engine: FaqEngine) -> None:
         ("mishuzhang 要什么条件", "secretary-general"),
         ("园区科协怎么成力", "how-to-found-a-park-association"),
         ("院士工做站", "task-academician-workstation"),
-        ("领导小组组张", "leadership-group-head"),
+        ("领导小组组张", "leadership-group"),
         ("how often do we report progress?", "quarterly-report"),
     ],
 )
