@@ -19,8 +19,8 @@ from bot.texts import Texts
 
 ROOT = Path(__file__).resolve().parents[1]
 # Floors just under what the engine measurably reaches on the dev set (bench_faq.py prints the
-# figures: top-1 96.5% tuning / 95.7% held-out, answered correctly 92.7% / 89.9%); the project's
-# target of top-1 >= 97% is just above them.
+# figures: top-1 97.6% tuning / 95.7% held-out, answered correctly 94.8% / 89.9%); the project's
+# target of top-1 >= 97% is met on the tuning part, not yet on the held-out one.
 TOP1_FLOOR, TOP3_FLOOR, ANSWERED_FLOOR, OOS_CEILING = 0.93, 0.97, 0.87, 0.03
 # The blind set (tests/faq_blind.yaml) was written before any tuning and is never tuned on;
 # its floors sit a small margin under what it measured (top-1 96.5%, top-3 98.8%, answered

@@ -586,8 +586,8 @@ class FaqEngine:
     def _content_words(self, words: list[str]) -> list[str]:
         """Return the words with runs of stray single characters joined back into one word.
 
-        jieba without HMM cuts a word its dictionary lacks into single characters (茶歇 ->
-        茶, 歇); such a run is one unknown word, not several harmless particles.
+        jieba without HMM cuts a word its dictionary lacks (a snack break, an online course)
+        into single characters; such a run is one unknown word, not several harmless particles.
         """
         joined: list[str] = []
         run = ""
