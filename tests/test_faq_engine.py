@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from faq_eval import evaluate, load_cases
+from faq_eval import evaluate, load_blind, load_cases
 
 from bot.faq.commands import main
 from bot.faq.engine import FaqEngine
@@ -19,9 +19,13 @@ from bot.texts import Texts
 
 ROOT = Path(__file__).resolve().parents[1]
 # Floors just under what the engine measurably reaches on the dev set (bench_faq.py prints the
-# figures: top-1 96% tuning / 93.5% held-out); the project's target of top-1 >= 97% is above
-# them and not yet met with 104 fine-grained, partly overlapping FAQ entries.
-TOP1_FLOOR, TOP3_FLOOR, OOS_CEILING = 0.88, 0.96, 0.03
+# figures: top-1 97.6% tuning / 95.7% held-out, answered correctly 94.8% / 89.9%); the project's
+# target of top-1 >= 97% is met on the tuning part, not yet on the held-out one.
+TOP1_FLOOR, TOP3_FLOOR, ANSWERED_FLOOR, OOS_CEILING = 0.93, 0.97, 0.87, 0.03
+# The blind set (tests/faq_blind.yaml) was written before any tuning and is never tuned on;
+# its floors sit a small margin under what it measured (top-1 96.5%, top-3 98.8%, answered
+# correctly 90.2%, out-of-scope wrongly answered 10.4%: above the 3% target, see the report).
+BLIND_TOP1, BLIND_TOP3, BLIND_ANSWERED, BLIND_OOS_CEILING = 0.94, 0.97, 0.87, 0.13
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +78,7 @@ def test_devset_accuracy(engine: FaqEngine, part: str) -> None:
     print(report.line(part))
     assert report.top1 >= TOP1_FLOOR, report.misses
     assert report.top3 >= TOP3_FLOOR, report.misses
+    assert report.answered_correctly >= ANSWERED_FLOOR, report.misses
     # The held-out part has only a dozen out-of-scope questions: one miss is 8%.
     assert report.oos_answered <= (OOS_CEILING if part == "tune" else 0.09), report.misses
 
@@ -81,8 +86,25 @@ def test_devset_accuracy(engine: FaqEngine, part: str) -> None:
 def test_devset_overall_meets_targets(engine: FaqEngine) -> None:
     report = evaluate(engine, load_cases())
     print(report.line("all"))
-    assert report.top1 >= 0.90, report.misses
+    assert report.top1 >= 0.94, report.misses
     assert report.oos_answered <= OOS_CEILING, report.misses
+
+
+def test_blind_set_is_big_enough_and_labelled(engine: FaqEngine) -> None:
+    cases = load_blind()
+    assert sum(c.expected is not None for c in cases) >= 120
+    assert sum(c.expected is None for c in cases) >= 40
+    ids = {e.id for e in engine.entries}
+    assert {i for c in cases for i in c.accepted} <= ids
+
+
+def test_blind_set_floors(engine: FaqEngine) -> None:
+    report = evaluate(engine, load_blind())
+    print(report.line("blind"))
+    assert report.top1 >= BLIND_TOP1, report.misses
+    assert report.top3 >= BLIND_TOP3, report.misses
+    assert report.answered_correctly >= BLIND_ANSWERED, report.misses
+    assert report.oos_answered <= BLIND_OOS_CEILING, report.misses
 
 
 @pytest.mark.parametrize(
@@ -93,8 +115,10 @@ def test_devset_overall_meets_targets(engine: FaqEngine) -> None:
         ("mishuzhang 要什么条件", "secretary-general"),
         ("园区科协怎么成力", "how-to-found-a-park-association"),
         ("院士工做站", "task-academician-workstation"),
-        ("领导小组组张", "leadership-group-head"),
+        ("领导小组组张", "leadership-group"),
         ("how often do we report progress?", "quarterly-report"),
+        # 推荐 alone is everyday speech, but recommending scientists is still the task.
+        ("科协会推荐优秀科技工作者吗", "task-recognition"),
     ],
 )
 def test_typos_homophones_pinyin_english(engine: FaqEngine, text: str, expected: str) -> None:
@@ -113,7 +137,19 @@ def test_title_keyword_in_any_spelling_finds_a_title_entry(engine: FaqEngine, te
 
 
 @pytest.mark.parametrize(
-    "text", ["社保怎么交", "园区科协能帮我交社保吗", "个税怎么算", "讲个笑话", "tell me a joke"]
+    "text",
+    [
+        "社保怎么交",
+        "园区科协能帮我交社保吗",
+        "个税怎么算",
+        "讲个笑话",
+        "tell me a joke",
+        # A park-association word, but a question the notice does not answer.
+        "推荐几本书",
+        "专家工作站的门牌号",
+        "中国科协主席是谁",
+        "园区食堂几点开饭",
+    ],
 )
 def test_out_of_scope_examples(engine: FaqEngine, text: str) -> None:
     match = engine.match(text)

@@ -344,6 +344,11 @@ class FaqEngine:
             vocabulary.update(t for t in doc if t.startswith((WORD, PINYIN)))
             vocabulary.update(t for t in weak if t.startswith((WORD, PINYIN)))
         self._primary = _Bm25(primary)
+        # Each entry's own words (questions, answer, clauses), to see what a match leaves unsaid.
+        self._entry_words = [
+            frozenset(t for t in (*p, *w) if t.startswith(WORD))
+            for p, w in zip(primary, secondary, strict=True)
+        ]
         self._entry_choices: list[list[str]] = [[] for _ in self.entries]
         for choice, index in zip(self._choices, self._choice_entry, strict=True):
             self._entry_choices[index].append(choice)
@@ -517,6 +522,11 @@ class FaqEngine:
         top, best = ranked[0]
         runner = ranked[1][1] if len(ranked) > 1 else 0.0
         coverage = self._coverage(words)
+        # Independent signals that all put the same entry first are rarely wrong together;
+        # one signal alone on top is how near-duplicates and stray keywords win.
+        signals = (primary, phrased, secondary, fuzzy, dice)
+        unexplained = self._unexplained(words, top)
+        agree = sum(max(range(len(v)), key=v.__getitem__) == top for v in signals) / 5
         features = {
             "primary": min(1.0, primary[top] / ideal),
             "secondary": min(1.0, secondary[top] / ideal2),
@@ -529,6 +539,14 @@ class FaqEngine:
             # Lexical evidence only counts where the question's words are ones the FAQ knows.
             "support": min(1.0, primary[top] / ideal) * coverage,
             "sure_margin": (best - runner) * coverage,
+            "agree": agree,
+            "unexplained": unexplained,
+            # A clear lead or a close wording only counts for the part of the question the
+            # entry explains: one shared keyword must not carry a question about other things.
+            "explained_margin": (best - runner) * (1 - unexplained),
+            "explained_fuzzy": fuzzy[top] * (1 - unexplained),
+            # The margin relative to the best score: a lead of 0.3 means more at 0.8 than at 2.5.
+            "lead": (best - runner) / best if best > 0 else 0.0,
             "out_of_scope": self._out_of_scope(plain, text),
         }
         return ranked, features
@@ -560,10 +578,44 @@ class FaqEngine:
         asked = self._asked
         misses = sum(
             1
-            for w in words
+            for w in self._content_words(words)
             if len(w) > 1 and WORD + w not in asked and w not in self._lexicon.in_scope
         )
         return min(misses, 3) / 3
+
+    def _content_words(self, words: list[str]) -> list[str]:
+        """Return the words with runs of stray single characters joined back into one word.
+
+        jieba without HMM cuts a word its dictionary lacks (a snack break, an online course)
+        into single characters; such a run is one unknown word, not several harmless particles.
+        """
+        joined: list[str] = []
+        run = ""
+        for word in words:
+            if len(word) == 1 and not word.isascii() and WORD + word not in self._vocabulary:
+                run += word
+                continue
+            if run:
+                joined.append(run)
+                run = ""
+            joined.append(word)
+        if run:
+            joined.append(run)
+        return joined
+
+    def _unexplained(self, words: list[str], top: int) -> float:
+        """Return the share of the question's content words the top entry never uses.
+
+        An out-of-scope question that names a park-association word still asks about
+        something else (a door number, a menu): that word is nowhere in the entry it matched.
+        """
+        content = [
+            w for w in self._content_words(words) if len(w) > 1 and w not in self._lexicon.in_scope
+        ]
+        if not content:
+            return 0.0
+        own = self._entry_words[top]
+        return sum(WORD + w not in own for w in content) / len(content)
 
     def _coverage(self, words: list[str]) -> float:
         """Return the share of the question's content words the FAQ's vocabulary knows."""
@@ -612,7 +664,9 @@ class FaqEngine:
             for i, score in ranked[1 : MAX_ALTERNATIVES + 1]
             if score > 0
         ]
-        answered = confidence >= self.calibration.threshold
+        # A topic the notice never deals with is a rule, not evidence to weigh: no amount of
+        # park-association words in the question makes the notice answer it.
+        answered = confidence >= self.calibration.threshold and not features["out_of_scope"]
         return Match(
             entry=top if answered else None,
             confidence=round(confidence, 4),

@@ -31,8 +31,18 @@ FEATURES = (
     "support",
     "sure_margin",
     "out_of_scope",
+    "agree",
+    "lead",
+    "unexplained",
+    "explained_margin",
+    "explained_fuzzy",
 )
-OOS_BUDGET = 0.025
+# Share of the out-of-scope questions the word list does NOT refuse that may be answered: the
+# dev set's easy ones are all in that list, members' real ones mostly are not.
+OOS_BUDGET = 0.05
+# Out-of-scope questions are few in the dev set but a wrong answer to one misleads a member:
+# they weigh this many in-scope questions in the fit.
+OOS_WEIGHT = 3.0
 
 
 def main() -> int:
@@ -44,6 +54,9 @@ def main() -> int:
             continue
         ranked, features = engine.features(case.question)
         right = case.expected is not None and engine.entries[ranked[0][0]].id == case.expected
+        if features["out_of_scope"]:
+            # The engine refuses these by rule; they would only teach the fit that rule again.
+            continue
         rows.append(([features[f] for f in FEATURES], int(right), case.expected is None))
     weights = [0.0] * len(FEATURES)
     bias = 0.0
@@ -51,12 +64,13 @@ def main() -> int:
     for _ in range(20000):
         grad_w = [0.0] * len(FEATURES)
         grad_b = 0.0
-        for x, y, _oos in rows:
+        for x, y, oos in rows:
             z = bias + sum(w * v for w, v in zip(weights, x, strict=True))
             p = 1 / (1 + math.exp(-max(-30, min(30, z))))
+            error = (p - y) * (OOS_WEIGHT if oos else 1.0)
             for i, v in enumerate(x):
-                grad_w[i] += (p - y) * v
-            grad_b += p - y
+                grad_w[i] += error * v
+            grad_b += error
         weights = [
             w - rate * (g / len(rows) + l2 * w) for w, g in zip(weights, grad_w, strict=True)
         ]
@@ -67,7 +81,7 @@ def main() -> int:
         return 1 / (1 + math.exp(-max(-30, min(30, z))))
 
     # The threshold: fewest in-scope mistakes among those that keep wrongly answered
-    # out-of-scope questions under OOS_BUDGET (a margin below the 3% target).
+    # out-of-scope questions (those the word list lets through) under OOS_BUDGET.
     unscoped = sum(oos for _, _, oos in rows) or 1
     best = (math.inf, 0.95)
     for step in range(5, 96):
