@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -182,12 +181,11 @@ def test_empty_input(engine: FaqEngine, texts: Texts, text: str) -> None:
     assert render_answer(match, texts) == texts.get("faq.empty")
 
 
-def test_long_input_is_fast_and_bounded(engine: FaqEngine, texts: Texts) -> None:
+def test_long_input_is_bounded(engine: FaqEngine, texts: Texts) -> None:
+    # Its speed is measured by tests/benchmarks/bench_faq.py, not asserted here.
     text = "我想问一下园区科协秘书长的条件" + "啊" * 4000 + "\x00"
     assert len(text) > 4000
-    start = time.perf_counter()
     match = engine.match(text[:4096])
-    assert time.perf_counter() - start < 0.05
     assert len(render_answer(match, texts)) <= 4096
 
 

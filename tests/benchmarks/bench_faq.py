@@ -54,6 +54,10 @@ def main() -> int:
     p99 = timings[int(len(timings) * 0.99) - 1]
     print(f"latency per query (in process): p50 {p50 * 1000:.3f} ms, p99 {p99 * 1000:.3f} ms")
     print(f"engine start-up (in process): {startup:.3f} s")
+    longest = "我想问一下园区科协秘书长的条件" + "啊" * 4081  # a full 4096-character message
+    t0 = time.perf_counter()
+    engine.match(longest)
+    print(f"a 4096-character question: {(time.perf_counter() - t0) * 1000:.3f} ms")
     batch = (questions * (BATCH // len(questions) + 1))[:BATCH]
     t0 = time.perf_counter()
     result = subprocess.run(
