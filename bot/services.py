@@ -67,6 +67,7 @@ class Services:
         access = AccessService(db, config.admin_ids)
         users = UserDirectory(db, clock)
         faq = engine_singleton()
+        metrics = Metrics()
         # Filled further at start-up ("telegram" once the bot exists); every service below reads
         # the same dict when it sends, so they all see it.
         senders: dict[str, Sender] = {"robot": RobotSender(db, texts=texts, clock=clock)}
@@ -82,7 +83,8 @@ class Services:
             users=users,
             errors=ErrorLog(db, clock),
             faq=faq,
-            questions=QuestionService(db, faq, texts, clock, access, senders),
+            questions=QuestionService(db, faq, texts, clock, access, senders, metrics),
+            metrics=metrics,
             senders=senders,
             members=MembersService(db, clock, notifier, admin_ids=config.admin_ids),
             campaigns=CampaignsService(db, clock, notifier, config.tz, outbox=outbox),
@@ -133,7 +135,11 @@ class Services:
                 log.exception("%s tick failed", name)
 
     async def close(self) -> None:
-        """Release connections."""
+        """Write what is buffered, then release connections."""
+        try:
+            await self.questions.close()
+        except Exception:
+            log.exception("could not write the last asked questions")
         robot_sender = self.senders.get("robot")
         if isinstance(robot_sender, RobotSender):
             await robot_sender.close()
