@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
@@ -50,17 +51,27 @@ class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, An
         return {tuple(json.loads(r.key)): r.value for r in rows}
 
     async def load_states(
-        self, key: ConversationKey, user_id: int | None = None
+        self,
+        key: ConversationKey,
+        user_id: int | None = None,
+        conn: AsyncConnection | None = None,
     ) -> dict[str, object]:
-        """Return {conversation name: state} stored for one key (prefetching user_id's data)."""
+        """Return {conversation name: state} stored for one key (prefetching user_id's data).
+
+        With conn (an autocommit connection already at hand) the read is one round trip.
+        """
         wanted = (PtbState.key == key_text(key)) & PtbState.kind.startswith(CONV)
         if user_id is not None:
             wanted |= (PtbState.kind == USER) & (PtbState.key == str(user_id))
-        async with self.db.session() as s:
-            rows = (await s.scalars(select(PtbState).where(wanted))).all()
+        stmt = select(PtbState.kind, PtbState.key, PtbState.value).where(wanted)
+        if conn is not None:
+            rows = (await conn.execute(stmt)).all()
+        else:
+            async with self.db.session() as s:
+                rows = (await s.execute(stmt)).all()
         if user_id is not None:
             user_rows = [r.value for r in rows if r.kind == USER]
-            self._prefetched_user[user_id] = dict(user_rows[0]) if user_rows else {}  # type: ignore[call-overload]
+            self._prefetched_user[user_id] = dict(user_rows[0]) if user_rows else {}
         return {r.kind[len(CONV) :]: r.value for r in rows if r.kind != USER}
 
     async def update_conversation(
