@@ -15,6 +15,7 @@ from bot.faq.cli import register as register_ask
 from bot.logs import setup_logging
 from bot.members import commands as members_commands
 from bot.reports import commands as reports_commands
+from bot.robots import commands as robots_commands
 from bot.services import Services
 from bot.texts import Texts
 
@@ -58,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, func in (("grant", cmd_grant), ("revoke", cmd_revoke)):
         p = admin_sub.add_parser(name, help=f"{name} a role")
         p.add_argument("user_id", type=int, metavar="TELEGRAM_USER_ID")
-        p.add_argument("role", choices=[r.value for r in Role])
+        p.add_argument("role", choices=[r.value for r in Role if r is not Role.MEMBER])
         scope = p.add_mutually_exclusive_group()
         scope.add_argument("--park")
         scope.add_argument("--city")
@@ -81,10 +82,22 @@ def register_status(sub: SubParsers, admin_sub: SubParsers) -> None:
     )
 
 
+def register_robots(sub: SubParsers, admin_sub: SubParsers) -> None:
+    """Add `parkbot robots add|list|test|remove`."""
+    robots_commands.add_parser(sub)
+    sub.choices["robots"].set_defaults(func=cmd_robots)
+
+
+async def cmd_robots(args: argparse.Namespace, config: Config) -> int:
+    """Manage the WeCom / DingTalk / Feishu group robots."""
+    return await robots_commands.run_async(args)
+
+
 FEATURE_PARSERS: list[Callable[[SubParsers, SubParsers], None]] = [
     register_ask,
     members_commands.add_parser,
     reports_commands.register,
+    register_robots,
     register_status,
 ]
 
@@ -127,7 +140,8 @@ async def cmd_chat(args: argparse.Namespace, config: Config) -> int:
     from bot.console import run_console
 
     # The terminal is the chat window: only problems should interrupt the conversation.
-    logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(max(logging.WARNING, handler.level))
     services = Services.create(config)
     await run_console(services, sys.stdin, sys.stdout, user_id=args.user_id, name=args.name)
     return 0

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db import Database
+from bot.erasure import personal_data_eraser
 from bot.models import OpsError
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,12 @@ def error_location(error: BaseException) -> str:
     frame = (ours or frames)[-1]
     path = Path(frame.filename)
     return f"{path.parent.name}/{path.name}:{frame.lineno} in {frame.name}"[:256]
+
+
+@personal_data_eraser
+async def erase_error_users(session: AsyncSession, user_id: int) -> None:
+    """Keep the error records of a deleted person, without their id."""
+    await session.execute(update(OpsError).where(OpsError.user_id == user_id).values(user_id=None))
 
 
 class ErrorLog:

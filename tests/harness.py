@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 from telegram import Update
 from telegram.request import HTTPXRequest
 
@@ -16,7 +17,9 @@ from bot.app import ParkApp, build_application, start_application, stop_applicat
 from bot.clock import FakeClock
 from bot.config import Config
 from bot.localapi import ApiCall, LocalBotApi, UpdateFactory
+from bot.models.members import Member
 from bot.services import Services
+from tests.people import approved_member
 
 ADMIN_ID = 900001
 
@@ -156,6 +159,14 @@ class Harness:
         """Give user_id a role in a park or city (by name)."""
         park_id = await self.services.org.park_id(park) if park else None
         city_id = await self.services.org.city_id(city) if city else None
+        if role is Role.MEMBER and park_id is not None:
+            # Membership is the members table; the role grant mirrors it, as approval writes both.
+            async with self.services.db.session() as s:
+                found = await s.scalar(select(Member).where(Member.user_id == user_id))
+                if found is None:
+                    s.add(approved_member(user_id, park_id))
+                else:
+                    found.park_id, found.status = park_id, "approved"
         await self.services.access.grant(user_id, role, park_id=park_id, city_id=city_id)
 
     # ---- reading what the bot said -------------------------------------------------------

@@ -43,3 +43,4 @@ def test_make_run_without_token_opens_the_console(tmp_path: Path) -> None:
     assert first.startswith("未设置 TELEGRAM_BOT_TOKEN")
     assert "您好！我是园区科协服务机器人" in result.stdout
     assert (tmp_path / "data" / "parkbot.db").exists()
+    assert " INFO " not in result.stderr  # log chatter would interleave with the conversation

@@ -36,6 +36,7 @@ from bot.models.core import City, Park, RoleGrant, User
 from bot.models.events import EventReminder
 from bot.sender import OutgoingMessage
 from bot.texts import Texts
+from tests.people import approved_member
 
 TZ = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
@@ -359,19 +360,28 @@ async def test_tick_sends_reminders_and_settles_after_erasure(
 # -- audience, .ics, export, rendering ----------------------------------------------------
 
 
-async def test_audience_reads_member_grants_of_the_parks(db: Database) -> None:
+async def test_audience_is_approved_members_of_the_parks_in_the_fields(db: Database) -> None:
     async with db.session() as s:
+        pending = approved_member(4, 1, "新材料")
+        pending.status = "pending"
+        withdrawn = approved_member(5, 2, "材料")
+        withdrawn.status = "withdrawn"
         s.add_all(
             [
-                RoleGrant(user_id=1, role="member", park_id=1),
-                RoleGrant(user_id=2, role="member", park_id=2),
+                approved_member(1, 1, "高分子材料"),
+                approved_member(2, 2, "生物医药"),
+                approved_member(6, 2, " "),
+                pending,
+                withdrawn,
                 RoleGrant(user_id=3, role="secretary", park_id=1),
-                RoleGrant(user_id=1, role="member", park_id=2),
+                RoleGrant(user_id=7, role="member", park_id=1),  # a grant alone is no member
             ]
         )
     async with db.session() as s:
         assert await event_audience(s, [1], []) == [1]
-        assert await event_audience(s, [1, 2], ["材料"]) == [1, 2]
+        assert await event_audience(s, [1, 2], []) == [1, 2, 6]
+        assert await event_audience(s, [1, 2], ["材料"]) == [1]
+        assert await event_audience(s, [1, 2], ["材料", "医药"]) == [1, 2]
         assert await event_audience(s, [], []) == []
 
 

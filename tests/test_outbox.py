@@ -36,6 +36,7 @@ from bot.sender import (
     Uncertain,
     Unreachable,
 )
+from tests.people import approved_member
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -422,8 +423,8 @@ async def test_audience_is_the_members_of_the_chosen_parks(db: Database) -> None
         await s.flush()
         s.add_all(
             [
-                RoleGrant(user_id=11, role="member", park_id=1),
-                RoleGrant(user_id=12, role="member", park_id=2),
+                approved_member(11, 1),
+                approved_member(12, 2),
                 RoleGrant(user_id=13, role="secretary", park_id=1),
             ]
         )
@@ -515,9 +516,9 @@ async def _two_parks(db: Database) -> None:
         await s.flush()
         s.add_all(
             [
-                RoleGrant(user_id=11, role="member", park_id=1),
-                RoleGrant(user_id=12, role="member", park_id=1),
-                RoleGrant(user_id=21, role="member", park_id=2),
+                approved_member(11, 1),
+                approved_member(12, 1),
+                approved_member(21, 2),
             ]
         )
 

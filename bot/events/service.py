@@ -17,6 +17,7 @@ from bot.clock import Clock
 from bot.db import Database
 from bot.models.core import User
 from bot.models.events import Event, EventPark, EventReminder, Rsvp
+from bot.models.members import Member
 
 
 class EventKind(StrEnum):
@@ -300,8 +301,10 @@ class EventsService:
             row = await self._get(s, event_id)
             self._require_organiser(actor, await self._park_ids(s, event_id))
             result = await s.execute(
-                select(Rsvp, User.name)
+                # The registered name is the one the secretary knows; Telegram's is a fallback.
+                select(Rsvp, func.coalesce(Member.name, User.name))
                 .outerjoin(User, User.id == Rsvp.user_id)
+                .outerjoin(Member, Member.user_id == Rsvp.user_id)
                 .where(Rsvp.event_id == event_id)
                 .order_by(Rsvp.status, Rsvp.id)
             )

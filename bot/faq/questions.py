@@ -8,17 +8,19 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import AccessDenied, AccessService, Actor, Role
 from bot.clock import Clock
 from bot.db import Database
+from bot.erasure import personal_data_eraser
 from bot.faq.engine import FaqEngine, FaqEntry, Match
 from bot.faq.recorder import FLUSH_SECONDS, QuestionRecorder, erase_pending
 from bot.faq.render import SUGGESTION_FLOOR, render_answer
 from bot.metrics import Metrics
-from bot.models import FaqForward, FaqQuestion, Park, RoleGrant, User
+from bot.models import FaqForward, FaqQuestion, Park, User
+from bot.models.members import Member
 from bot.notice import Clause
 from bot.sender import DeliveryError, OutgoingMessage, Sender
 from bot.texts import Texts
@@ -86,46 +88,49 @@ def clean_question(text: str) -> str:
 
 
 async def park_of(session: AsyncSession, user_id: int) -> int | None:
-    """Return the park a member belongs to, or None when no park is known."""
-    # Until the members feature lands, membership is a "member" role grant scoped to a park.
-    # This is the one place to switch to the members table.
+    """Return the park of the asker's member record (approved or pending), or None."""
+    # A pending member's question still belongs to their park's secretary; a withdrawn or
+    # rejected person's goes to the admins like anyone's without a park.
     return await session.scalar(
-        select(RoleGrant.park_id)
-        .where(
-            RoleGrant.user_id == user_id,
-            RoleGrant.role == Role.MEMBER.value,
-            RoleGrant.park_id.is_not(None),
+        select(Member.park_id).where(
+            Member.user_id == user_id, Member.status.in_(("approved", "pending"))
         )
-        .order_by(RoleGrant.id)
-        .limit(1)
     )
 
 
 async def parks_of(session: AsyncSession, user_ids: set[int]) -> dict[int, int | None]:
     """Return park_of for many users in one query (the same rule as park_of)."""
     rows = await session.execute(
-        select(RoleGrant.user_id, RoleGrant.park_id)
-        .where(
-            RoleGrant.user_id.in_(user_ids),
-            RoleGrant.role == Role.MEMBER.value,
-            RoleGrant.park_id.is_not(None),
+        select(Member.user_id, Member.park_id).where(
+            Member.user_id.in_(user_ids), Member.status.in_(("approved", "pending"))
         )
-        .order_by(RoleGrant.id)
     )
-    out: dict[int, int | None] = {}
-    for user_id, park_id in rows:
-        out.setdefault(user_id, park_id)
-    return out
+    return {row.user_id: row.park_id for row in rows}
 
 
+@personal_data_eraser
 async def erase_questions(session: AsyncSession, user_id: int) -> int:
-    """Drop the user id and text of every question user_id asked; return how many."""
+    """Drop id, text and answer of every question user_id asked; return how many."""
     # Questions asked in the last moments may still wait in memory to be written.
     pending = erase_pending(user_id)
+    asked = select(FaqQuestion.id).where(FaqQuestion.user_id == user_id).scalar_subquery()
+    # The copies sent to secretaries point at the question; without it they only leak a link.
+    await session.execute(
+        delete(FaqForward)
+        .where(or_(FaqForward.question_id.in_(asked), FaqForward.chat_id == user_id))
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(FaqQuestion)
+        .where(FaqQuestion.answered_by == user_id)
+        .values(answered_by=None)
+        .execution_options(synchronize_session=False)
+    )
+    # A person's answer is addressed to the asker and may name them: it goes with the question.
     result = await session.execute(
         update(FaqQuestion)
         .where(FaqQuestion.user_id == user_id)
-        .values(user_id=None, text=None)
+        .values(user_id=None, text=None, answer_text=None)
         .execution_options(synchronize_session=False)
     )
     return pending + int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,27 +1,31 @@
 """The privacy notice people consent to, and the erasure of a person's data on request.
 
-Other features that store personal data append an eraser to PERSONAL_DATA_ERASERS at import
-time, e.g. events: ``PERSONAL_DATA_ERASERS.append(erase_rsvps)`` with
-``async def erase_rsvps(session: AsyncSession, user_id: int) -> None``. Every eraser runs in the
-same transaction, so a deletion is all or nothing.
+Each feature registers the eraser of its own data where it defines that data, with
+``bot.erasure.personal_data_eraser``; the imports below load every such module, so the registry
+is complete whenever erasure can run. Every eraser runs in the same transaction, so a deletion
+is all or nothing.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+# Imported for their registered erasers (FAQ questions, event sign-ups, outbox rows, reports,
+# robots, error records).
+import bot.events.audience
+import bot.faq.questions
+import bot.ops
+import bot.outbox.service
+import bot.reports.service
+import bot.robots.service  # noqa: F401
 from bot.content import read_yaml
-from bot.events.audience import erase_rsvps
+from bot.erasure import PERSONAL_DATA_ERASERS, Eraser, personal_data_eraser
 from bot.models.core import PtbState, RoleGrant, User
 from bot.models.members import Campaign, Invite, Member, Suggestion, SuggestionEvent
-from bot.models.outbox import Broadcast, OutboxRow
-
-Eraser = Callable[[AsyncSession, int], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -44,11 +48,13 @@ class PrivacyNotice:
         return template.format(version=self.version, retention_days=self.retention_days)
 
 
+@personal_data_eraser
 async def erase_member(session: AsyncSession, user_id: int) -> None:
     """Delete the registration row (name, employer, phone …)."""
     await session.execute(delete(Member).where(Member.user_id == user_id))
 
 
+@personal_data_eraser
 async def erase_suggestions(session: AsyncSession, user_id: int) -> None:
     """Delete suggestions of running campaigns; keep closed campaigns' content, unattributed."""
     rows = (
@@ -95,42 +101,6 @@ async def erase_account(session: AsyncSession, user_id: int) -> None:
                 delete(PtbState).where(PtbState.kind == kind, PtbState.key == key)
             )
     await session.execute(delete(User).where(User.id == user_id))
-
-
-async def erase_deliveries(session: AsyncSession, user_id: int) -> None:
-    """Drop the person's outbox rows (their chat id) and unlink broadcasts they started."""
-    # Lives here until the outbox registers its own eraser; a pending row is simply not sent.
-    await session.execute(
-        delete(OutboxRow).where(
-            or_(
-                OutboxRow.user_id == user_id,
-                and_(OutboxRow.channel == "telegram", OutboxRow.address == str(user_id)),
-            )
-        )
-    )
-    await session.execute(
-        update(Broadcast).where(Broadcast.created_by == user_id).values(created_by=None)
-    )
-    await session.execute(
-        update(Broadcast)
-        .where(Broadcast.progress_chat == user_id)
-        .values(progress_chat=None, progress_message_id=None)
-    )
-
-
-async def erase_event_signups(session: AsyncSession, user_id: int) -> None:
-    """Delete the person's event sign-ups and reminder records (the events feature's eraser)."""
-    # Registered here because events wrote the eraser but had no hook to hang it on yet.
-    await erase_rsvps(session, user_id)
-
-
-PERSONAL_DATA_ERASERS: list[Eraser] = [
-    erase_member,
-    erase_suggestions,
-    erase_deliveries,
-    erase_event_signups,
-    erase_account,
-]
 
 
 async def erase_personal_data(session: AsyncSession, user_id: int) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import ColumnElement
 
 from bot.db import Database
+from bot.events.audience import erase_rsvps
 from bot.members.errors import Conflict, Denied, InvalidInput, NotFound
 from bot.members.notify import Notifier, Ref
 from bot.members.privacy import PrivacyNotice, erase_personal_data
@@ -250,6 +251,8 @@ class MembersService:
             member.status = WITHDRAWN
             member.updated_at = self.clock.now()
             await _revoke_member(session, user_id)
+            # No longer a member, so no place at events and no reminders for them either.
+            await erase_rsvps(session, user_id)
         return member
 
     async def delete_personal_data(self, user_id: int) -> None:

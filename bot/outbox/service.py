@@ -8,13 +8,15 @@ from datetime import datetime
 from itertools import islice
 from typing import Protocol
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import AccessDenied
 from bot.clock import Clock
 from bot.db import Database
-from bot.models import RoleGrant, User
+from bot.erasure import personal_data_eraser
+from bot.models import User
+from bot.models.members import Member
 from bot.models.outbox import OPEN_STATES, Broadcast, BroadcastState, OutboxRow, RowState
 from bot.outbox.codec import decode_message, encode_message
 from bot.sender import OutgoingMessage
@@ -118,13 +120,35 @@ class BroadcastStatus:
 async def audience_for_parks(
     session: AsyncSession, park_ids: Sequence[int] | None
 ) -> list[Recipient]:
-    """Return the Telegram members of the given parks (every park when park_ids is None)."""
-    # Stand-in until the members table lands: members are role grants "member" with a park.
-    stmt = select(RoleGrant.user_id).where(RoleGrant.role == "member").distinct()
+    """Return the approved members of the given parks (every park when park_ids is None)."""
+    # The members table is the truth: pending, rejected and withdrawn people get no notices.
+    stmt = select(Member.user_id).where(Member.status == "approved")
     if park_ids is not None:
-        stmt = stmt.where(RoleGrant.park_id.in_(list(park_ids)))
+        stmt = stmt.where(Member.park_id.in_(list(park_ids)))
     user_ids = sorted(set((await session.scalars(stmt)).all()))
     return [Recipient(TELEGRAM, str(uid), uid) for uid in user_ids]
+
+
+@personal_data_eraser
+async def erase_deliveries(session: AsyncSession, user_id: int) -> None:
+    """Drop the person's outbox rows (their chat id) and unlink broadcasts they started."""
+    # A pending row is simply not sent; the broadcast's counts keep the rest honest.
+    await session.execute(
+        delete(OutboxRow).where(
+            or_(
+                OutboxRow.user_id == user_id,
+                and_(OutboxRow.channel == TELEGRAM, OutboxRow.address == str(user_id)),
+            )
+        )
+    )
+    await session.execute(
+        update(Broadcast).where(Broadcast.created_by == user_id).values(created_by=None)
+    )
+    await session.execute(
+        update(Broadcast)
+        .where(Broadcast.progress_chat == user_id)
+        .values(progress_chat=None, progress_message_id=None)
+    )
 
 
 class Outbox:

@@ -11,12 +11,13 @@ from datetime import date, datetime
 from functools import partial
 from typing import Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import AccessDenied, Actor
 from bot.db import Database
+from bot.erasure import personal_data_eraser
 from bot.models.core import City, RoleGrant, User
 from bot.models.reports import (
     CalendarNotice,
@@ -879,3 +880,22 @@ __all__: Sequence[str] = [
     "UploadResult",
     "parse_ref",
 ]
+
+
+@personal_data_eraser
+async def erase_report_people(session: AsyncSession, user_id: int) -> None:
+    """Forget a deleted official or admin: drop sends addressed to them, unlink what they did."""
+    # Submissions and uploads are the city's report, not the person's: kept, unattributed (0).
+    await session.execute(delete(ReportSend).where(ReportSend.user_id == user_id))
+    await session.execute(delete(CalendarNotice).where(CalendarNotice.user_id == user_id))
+    await session.execute(
+        update(ReportSubmission)
+        .where(ReportSubmission.submitted_by == user_id)
+        .values(submitted_by=0)
+    )
+    await session.execute(
+        update(ReportUpload).where(ReportUpload.user_id == user_id).values(user_id=0)
+    )
+    await session.execute(
+        update(ReportNudge).where(ReportNudge.admin_id == user_id).values(admin_id=0)
+    )

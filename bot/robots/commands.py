@@ -58,6 +58,11 @@ def run(args: argparse.Namespace) -> int:
     return asyncio.run(_run(args))
 
 
+async def run_async(args: argparse.Namespace) -> int:
+    """Run the parsed robots command inside a running event loop (the parkbot CLI)."""
+    return await _run(args)
+
+
 async def _run(args: argparse.Namespace) -> int:
     texts = Texts.load()
     lang: str = args.lang

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database
+from bot.erasure import personal_data_eraser
 from bot.models.core import City, Park
 from bot.models.robots import MESSAGE_KINDS, ROBOT_KINDS, Robot
 from bot.robots.sender import RobotSender, RobotTarget, quiet_sql_parameter_logs
@@ -125,6 +126,12 @@ def parse_kinds(value: str | Iterable[str] | None) -> tuple[str, ...]:
     if unknown:
         raise RobotError("robots.error.kinds", kinds=", ".join(unknown))
     return kinds or MESSAGE_KINDS
+
+
+@personal_data_eraser
+async def erase_robot_creator(session: AsyncSession, user_id: int) -> None:
+    """Unlink robots a deleted person registered (the robot belongs to its park or city)."""
+    await session.execute(update(Robot).where(Robot.created_by == user_id).values(created_by=None))
 
 
 class RobotsService:
