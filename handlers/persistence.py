@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
@@ -25,6 +25,15 @@ USER = "user"
 def key_text(key: ConversationKey) -> str:
     """Return the stored form of a conversation key."""
     return json.dumps(list(key), separators=(",", ":"))
+
+
+# Built once: composing the statement cost more than running it, on every update.
+_CONV_STATES = (PtbState.key == bindparam("conv_key")) & PtbState.kind.startswith(CONV)
+_COLUMNS = select(PtbState.kind, PtbState.key, PtbState.value)
+_STATES = _COLUMNS.where(_CONV_STATES)
+_STATES_AND_USER = _COLUMNS.where(
+    _CONV_STATES | ((PtbState.kind == USER) & (PtbState.key == bindparam("user_key")))
+)
 
 
 class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -60,15 +69,16 @@ class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, An
 
         With conn (an autocommit connection already at hand) the read is one round trip.
         """
-        wanted = (PtbState.key == key_text(key)) & PtbState.kind.startswith(CONV)
+        params = {"conv_key": key_text(key)}
+        stmt = _STATES
         if user_id is not None:
-            wanted |= (PtbState.kind == USER) & (PtbState.key == str(user_id))
-        stmt = select(PtbState.kind, PtbState.key, PtbState.value).where(wanted)
+            params["user_key"] = str(user_id)
+            stmt = _STATES_AND_USER
         if conn is not None:
-            rows = (await conn.execute(stmt)).all()
+            rows = (await conn.execute(stmt, params)).all()
         else:
             async with self.db.session() as s:
-                rows = (await s.execute(stmt)).all()
+                rows = (await s.execute(stmt, params)).all()
         if user_id is not None:
             user_rows = [r.value for r in rows if r.kind == USER]
             self._prefetched_user[user_id] = dict(user_rows[0]) if user_rows else {}
