@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import pytest
 from aiohttp import web
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import bot.faq.recorder
 from bot.access import Role
@@ -118,3 +121,26 @@ async def test_metrics_count_faq_questions_matching_and_feedback(harness: Harnes
     assert "parkbot_faq_match_seconds_count 4.0" in body
     assert 'parkbot_faq_feedback_total{verdict="helpful"} 1.0' in body
     assert 'parkbot_faq_feedback_total{verdict="not_helpful"} 1.0' in body
+
+
+async def test_erasing_reaches_a_question_being_written(harness: Harness) -> None:
+    h = harness
+    await h.text(MEMBER, FOUND)  # a user row to point at; its question is buffered
+    recorder = h.services.questions.recorder
+    started, release = asyncio.Event(), asyncio.Event()
+    lookup = recorder._parks
+
+    async def slow_parks(session: AsyncSession, users: set[int]) -> dict[int, int | None]:
+        started.set()
+        await release.wait()
+        return await lookup(session, users)
+
+    recorder._parks = slow_parks
+    writing = asyncio.create_task(recorder.flush())
+    await started.wait()
+    async with h.services.db.session() as s:
+        assert await erase_questions(s, MEMBER) == 1
+    release.set()
+    await writing
+    (row,) = await stored(h)
+    assert (row.user_id, row.text) == (None, None)

@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database
@@ -51,6 +51,9 @@ class QuestionRecorder:
         self.db = db
         self._parks = parks
         self._pending: list[dict[str, Any]] = []
+        # Rows being inserted right now, and those of them erased meanwhile (ids).
+        self._inflight: list[dict[str, Any]] = []
+        self._late_erase: set[int] = set()
         self._unwritten: set[int] = set()
         self._ids: list[int] = []
         self._next_id: int | None = None
@@ -91,6 +94,11 @@ class QuestionRecorder:
                 row["user_id"] = None
                 row["text"] = None
                 count += 1
+        for row in self._inflight:
+            if row["user_id"] == user_id:
+                # Its INSERT is already on its way: blank it right after it lands.
+                self._late_erase.add(row["id"])
+                count += 1
         return count
 
     async def flush(self) -> None:
@@ -99,6 +107,7 @@ class QuestionRecorder:
             rows, self._pending = self._pending, []
             if not rows:
                 return
+            self._inflight = rows
             try:
                 async with self.db.session() as s:
                     users = {r["user_id"] for r in rows if r["user_id"] is not None}
@@ -108,9 +117,24 @@ class QuestionRecorder:
                     await s.execute(insert(FaqQuestion), rows)
             except BaseException:
                 # Keep them for the next attempt: an asker's question must not vanish.
+                self._inflight = []
+                for row in rows:
+                    if row["id"] in self._late_erase:
+                        row["user_id"] = row["text"] = None
+                self._late_erase.clear()
                 self._pending[:0] = rows
                 raise
+            self._inflight = []
             self._unwritten.difference_update(r["id"] for r in rows)
+            late, self._late_erase = self._late_erase, set()
+            if late:
+                async with self.db.session() as s:
+                    await s.execute(
+                        update(FaqQuestion)
+                        .where(FaqQuestion.id.in_(late))
+                        .values(user_id=None, text=None)
+                        .execution_options(synchronize_session=False)
+                    )
 
     async def close(self) -> None:
         """Write what is buffered now, and stop the timer."""
