@@ -27,6 +27,9 @@ LIBRARY_FLOORS = {
     "httpx": logging.WARNING,  # request URLs contain the bot token
     "httpcore": logging.WARNING,
     "sqlalchemy": logging.WARNING,
+    # echo=True sets this child's level itself; name it so it is floored too.
+    "sqlalchemy.engine": logging.WARNING,
+    # Logs every statement with its bound values at DEBUG: robot secrets and webhook tokens.
     "aiosqlite": logging.WARNING,
     "asyncpg": logging.WARNING,
     "apscheduler": logging.WARNING,

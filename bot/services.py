@@ -71,7 +71,10 @@ class Services:
         # Filled further at start-up ("telegram" once the bot exists); every service below reads
         # the same dict when it sends, so they all see it.
         senders: dict[str, Sender] = {"robot": RobotSender(db, texts=texts, clock=clock)}
-        outbox = Outbox(db, clock)
+        metrics = Metrics()
+        robots = RobotsService(db, texts)
+        # Every broadcast to parks also reaches their group robots, added here in one place.
+        outbox = Outbox(db, clock, robots=robots, metrics=metrics)
         notifier = Notifier(db, texts, senders)
         return cls(
             config=config,
@@ -82,6 +85,7 @@ class Services:
             org=OrgService(db),
             users=users,
             errors=ErrorLog(db, clock),
+            metrics=metrics,
             faq=faq,
             questions=QuestionService(db, faq, texts, clock, access, senders, metrics),
             metrics=metrics,
@@ -91,12 +95,24 @@ class Services:
             outbox=outbox,
             notices=NoticeService(db, outbox),
             outbox_worker=OutboxWorker(
-                db, senders, clock, process_owner(), on_unreachable=users.mark_unreachable
+                db,
+                senders,
+                clock,
+                process_owner(),
+                on_unreachable=users.mark_unreachable,
+                metrics=metrics,
             ),
-            robots=RobotsService(db, texts),
+            robots=robots,
             # Event notices are outbox broadcasts; the outbox worker paces and delivers them.
             events=EventsFeature.create(db, clock, texts, config.tz, OutboxBroadcaster(outbox)),
-            reports=ReportsService(db, texts, admin_ids=config.admin_ids),
+            reports=ReportsService(
+                db,
+                texts,
+                admin_ids=config.admin_ids,
+                robots=robots,
+                robot_sender=senders["robot"],
+                metrics=metrics,
+            ),
         )
 
     async def start(self) -> None:

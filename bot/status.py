@@ -120,3 +120,14 @@ async def status_report(services: Services) -> list[str]:
             name = getattr(section, "__name__", "section")
             lines.append(f"{name}: unavailable ({type(exc).__name__}: {first})")
     return lines
+
+
+def _register_sections() -> None:
+    # Imported here, not at the top: feature sections import Services for typing only.
+    from bot.reports.status import next_reminders
+
+    if next_reminders not in STATUS_SECTIONS:
+        STATUS_SECTIONS.append(next_reminders)
+
+
+_register_sections()

@@ -1,7 +1,8 @@
 """/robots: admins and secretaries list, add, test and remove their groups' robots.
 
-/robots shows each robot with "test" and "remove" buttons and an "add" button, which starts
-the add conversation (state diagram):
+/robots shows each robot with "test", "receives" and "remove" buttons and an "add" button.
+"receives" shows one toggle per message kind (notice, event, campaign, report), saved at each
+press, so it needs no conversation state. "add" starts the add conversation (state diagram):
 
     [*] --> WHERE: "add" button
     WHERE --> KIND: park or city button
@@ -31,7 +32,7 @@ from telegram.ext import (
 )
 
 from bot.access import Role
-from bot.models.robots import ROBOT_KINDS
+from bot.models.robots import MESSAGE_KINDS, ROBOT_KINDS
 from bot.robots.sender import RobotSender
 from bot.robots.service import RobotError, RobotsService, RobotView, check_url
 from handlers.access import actor_of, refuse, requires
@@ -45,6 +46,8 @@ AT_PARK = "rb:at:p:"
 AT_CITY = "rb:at:c:"
 KIND = "rb:kind:"
 SKIP = "rb:skip"
+KINDS = "rb:kinds:"  # + robot id: show the message-kind toggles
+TOGGLE = "rb:kt:"  # + robot id + ":" + message kind
 WHERE, CHOOSE_KIND, URL, SECRET, KEYWORD = range(5)
 DRAFT = "robot_draft"
 TEXT_LIMIT = 1024
@@ -86,6 +89,9 @@ async def on_robots(update: Update, ctx: Ctx) -> None:
                 ctx.t("robots.chat.test", id=v.id), callback_data=f"{TEST}{v.id}"
             ),
             InlineKeyboardButton(
+                ctx.t("robots.chat.kinds", id=v.id), callback_data=f"{KINDS}{v.id}"
+            ),
+            InlineKeyboardButton(
                 ctx.t("robots.chat.remove", id=v.id), callback_data=f"{REMOVE}{v.id}"
             ),
         ]
@@ -114,6 +120,62 @@ async def on_test(update: Update, ctx: Ctx) -> None:
         return
     key = "robots.cli.test_ok" if outcome.ok else "robots.cli.test_failed"
     await _reply(update, ctx.t(key, answer=outcome.answer))
+
+
+def _kinds_names(ctx: Ctx, kinds: tuple[str, ...]) -> str:
+    return ", ".join(ctx.t(f"robots.msgkind.{k}") for k in kinds)
+
+
+def _kinds_keyboard(ctx: Ctx, view: RobotView) -> InlineKeyboardMarkup:
+    rows = [
+        [
+            InlineKeyboardButton(
+                ("✅ " if kind in view.kinds else "▫️ ") + ctx.t(f"robots.msgkind.{kind}"),
+                callback_data=f"{TOGGLE}{view.id}:{kind}",
+            )
+        ]
+        for kind in MESSAGE_KINDS
+    ]
+    return InlineKeyboardMarkup(rows)
+
+
+async def on_kinds(update: Update, ctx: Ctx) -> None:
+    """Show which kinds of message one robot receives, as toggles."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    robot_id = int(query.data.removeprefix(KINDS))
+    try:
+        view = await _service(ctx).get(await actor_of(update, ctx), robot_id)
+    except RobotError as exc:
+        await query.answer(ctx.t(exc.key, **exc.values), show_alert=True)
+        return
+    await query.answer()
+    text = ctx.t("robots.chat.ask_kinds", id=view.id, kinds=_kinds_names(ctx, view.kinds))
+    await _reply(update, text, _kinds_keyboard(ctx, view))
+
+
+async def on_toggle(update: Update, ctx: Ctx) -> None:
+    """Switch one kind of message on or off for a robot and save it at once."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    robot_id_text, _, kind = query.data.removeprefix(TOGGLE).partition(":")
+    service = _service(ctx)
+    actor = await actor_of(update, ctx)
+    try:
+        view = await service.get(actor, int(robot_id_text))
+        chosen = [k for k in MESSAGE_KINDS if (k in view.kinds) != (k == kind)]
+        # A robot receiving nothing would be a removed robot: keep at least one kind.
+        if chosen:
+            view = await service.set_kinds(actor, view.id, chosen)
+    except RobotError as exc:
+        await query.answer(ctx.t(exc.key, **exc.values), show_alert=True)
+        return
+    await query.answer()
+    text = ctx.t("robots.chat.kinds_saved", id=view.id, kinds=_kinds_names(ctx, view.kinds))
+    with contextlib.suppress(TelegramError):  # unchanged text and keyboard: nothing to edit
+        await query.edit_message_text(text, reply_markup=_kinds_keyboard(ctx, view))
 
 
 async def on_remove(update: Update, ctx: Ctx) -> None:
@@ -304,6 +366,8 @@ def handlers() -> list[BaseHandler]:
         CommandHandler("robots", on_robots),
         CallbackQueryHandler(on_test, pattern=f"^{TEST}\\d+$"),
         CallbackQueryHandler(on_remove, pattern=f"^{REMOVE}\\d+$"),
+        CallbackQueryHandler(on_kinds, pattern=f"^{KINDS}\\d+$"),
+        CallbackQueryHandler(on_toggle, pattern=f"^{TOGGLE}\\d+:[a-z]+$"),
         ConversationHandler(
             entry_points=[CallbackQueryHandler(on_add, pattern=f"^{ADD}$")],
             states={

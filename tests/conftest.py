@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import logging
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -10,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import Config
 from bot.db import Base, Database
+from bot.logs import LIBRARY_FLOORS, setup_logging
 from tests import pg
 from tests.harness import Harness
 
@@ -116,3 +120,18 @@ def fresh_pg() -> Iterator[str]:
         yield url
     finally:
         pg.drop_database(name)
+
+
+@pytest.fixture
+def real_logging() -> Iterator[io.StringIO]:
+    """Configure logging as the app does (bot.logs.setup_logging) at DEBUG, into a buffer."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    levels = {name: logging.getLogger(name).level for name in LIBRARY_FLOORS}
+    buffer = io.StringIO()
+    setup_logging(Config(database_url="sqlite://", log_level="DEBUG"), stream=buffer)
+    yield buffer
+    root.handlers[:], level = saved
+    root.setLevel(level)
+    for name, old in levels.items():
+        logging.getLogger(name).setLevel(old)

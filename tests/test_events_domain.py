@@ -64,9 +64,20 @@ class Recorded:
     sent: list[tuple[int, OutgoingMessage]] = field(default_factory=list)
 
     async def broadcast(
-        self, *, kind: str, created_by: int, message: OutgoingMessage, user_ids, park_ids
+        self,
+        *,
+        kind: str,
+        created_by: int,
+        message: OutgoingMessage,
+        user_ids,
+        park_ids,
+        lang=None,
+        robots=False,
     ) -> None:
         self.sent.extend((u, message) for u in user_ids)
+
+    async def robot_languages(self, park_ids, kind: str) -> set[str]:
+        return set()
 
     def to(self, user_id: int) -> list[str]:
         return [m.text for u, m in self.sent if u == user_id]

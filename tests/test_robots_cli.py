@@ -116,3 +116,16 @@ def test_runs_as_a_module(database_url: str) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "还没有机器人" in done.stdout
+
+
+def test_kinds_changes_what_a_robot_receives(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=kindskey0123"
+    assert main(["add", "--park", "吉林高新区", "--kind", "wecom", "--url", url]) == 0
+    assert main(["kinds", "1", "event,report"]) == 0
+    out = capsys.readouterr().out
+    assert "event,report" in out.splitlines()[-1]
+    assert "kindskey0123" not in out
+    assert main(["kinds", "1", "gossip"]) == 2
+    assert "gossip" in capsys.readouterr().err

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+from dataclasses import replace
 from urllib.parse import unquote_plus
 
 import pytest
@@ -40,7 +41,11 @@ def test_wecom_markdown_has_title_text_and_buttons_as_lines() -> None:
     assert body["msgtype"] == "markdown"
     assert content.startswith("**活动通知**\n3月15日")
     assert "联系园区科协秘书" in content
-    assert "· 报名" in content  # a callback button becomes a plain line
+    # An event's callback buttons cannot be pressed in a group: one line says how to sign up.
+    assert TEXTS.get("robots.render.how.event", "zh") in content
+    assert "· 报名" not in content
+    notice = render("wecom", replace(EVENT, kind="notice"), TEXTS)[0]["markdown"]
+    assert "· 报名" in notice["content"]  # type: ignore[index]  # other kinds: a plain line
     assert "[详情](https://example.cn/e/3)" in content  # a URL button becomes a link
 
 

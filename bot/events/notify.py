@@ -25,7 +25,7 @@ from bot.texts import DEFAULT_LANGUAGE, Texts
 
 
 class Broadcaster(Protocol):
-    """Hand one message to many Telegram users."""
+    """Hand one message to many Telegram users (and, for park-wide news, the parks' robots)."""
 
     async def broadcast(
         self,
@@ -35,8 +35,14 @@ class Broadcaster(Protocol):
         message: OutgoingMessage,
         user_ids: Sequence[int],
         park_ids: Sequence[int],
+        lang: str | None = None,
+        robots: bool = False,
     ) -> None:
-        """Queue or send message to every user id."""
+        """Queue or send message to every user id (and the robots of park_ids reading lang)."""
+        ...
+
+    async def robot_languages(self, park_ids: Sequence[int], kind: str) -> set[str]:
+        """Return the languages of the robots of park_ids that receive kind."""
         ...
 
 
@@ -54,9 +60,11 @@ class OutboxBroadcaster:
         message: OutgoingMessage,
         user_ids: Sequence[int],
         park_ids: Sequence[int],
+        lang: str | None = None,
+        robots: bool = False,
     ) -> None:
         """Store the broadcast and one row per user; the outbox worker delivers them."""
-        if not user_ids:
+        if not user_ids and not robots:
             return
         await self.outbox.create_broadcast(
             kind=kind,
@@ -64,7 +72,13 @@ class OutboxBroadcaster:
             message=message,
             recipients=[Recipient(TELEGRAM, str(uid), uid) for uid in user_ids],
             park_ids=park_ids,
+            lang=lang,
+            robots=robots,
         )
+
+    async def robot_languages(self, park_ids: Sequence[int], kind: str) -> set[str]:
+        """Return the languages of the robots of park_ids that receive kind."""
+        return await self.outbox.robot_languages(park_ids, kind)
 
 
 @dataclass
@@ -80,7 +94,7 @@ class EventNotices:
         """Send the new event to its audience; return how many people it went to."""
         async with self.db.session() as s:
             audience = await event_audience(s, event.park_ids, event.fields)
-        await self._send(event, audience, created_by, "events.notice.new")
+        await self._send(event, audience, created_by, "events.notice.new", robots=True)
         return len(audience)
 
     async def changed(self, outcome: ChangeOutcome, by: int) -> None:
@@ -88,10 +102,15 @@ class EventNotices:
         event = outcome.event
         if event.cancelled:
             await self._send(
-                event, outcome.notify, by, "events.notice.cancelled", title=event.title
+                event,
+                outcome.notify,
+                by,
+                "events.notice.cancelled",
+                robots=True,
+                title=event.title,
             )
         elif outcome.changed:
-            by_lang = await self._languages(outcome.notify)
+            by_lang = await self._languages(outcome.notify, event.park_ids)
             for lang, users in by_lang.items():
                 sep = self.texts.get("events.field.separator", lang)
                 changes = sep.join(
@@ -111,6 +130,8 @@ class EventNotices:
                     message=message,
                     user_ids=users,
                     park_ids=event.park_ids,
+                    lang=lang,
+                    robots=True,
                 )
         if outcome.promoted:
             await self.promoted(event, outcome.promoted)
@@ -128,9 +149,18 @@ class EventNotices:
         )
 
     async def _send(
-        self, event: EventView, user_ids: Sequence[int], by: int, lead_key: str, **values: object
+        self,
+        event: EventView,
+        user_ids: Sequence[int],
+        by: int,
+        lead_key: str,
+        *,
+        robots: bool = False,
+        **values: object,
     ) -> None:
-        for lang, users in (await self._languages(user_ids)).items():
+        """Send one broadcast per language; park-wide news (robots) also to the parks' robots."""
+        by_lang = await self._languages(user_ids, event.park_ids if robots else ())
+        for lang, users in by_lang.items():
             message = event_message(event, self.texts, lang, self.tz, lead_key=lead_key, **values)
             await self.broadcaster.broadcast(
                 kind="event",
@@ -138,18 +168,26 @@ class EventNotices:
                 message=message,
                 user_ids=users,
                 park_ids=event.park_ids,
+                lang=lang,
+                robots=robots,
             )
 
-    async def _languages(self, user_ids: Sequence[int]) -> dict[str, list[int]]:
+    async def _languages(
+        self, user_ids: Sequence[int], robot_parks: Sequence[int] = ()
+    ) -> dict[str, list[int]]:
+        """Group user_ids by language, adding (empty) languages the parks' robots read."""
+        groups: dict[str, list[int]] = defaultdict(list)
+        if robot_parks:
+            for lang in sorted(await self.broadcaster.robot_languages(robot_parks, "event")):
+                groups[lang] = []
         if not user_ids:
-            return {}
+            return dict(groups)
         async with self.db.session() as s:
             known = dict(
                 (
                     await s.execute(select(User.id, User.language).where(User.id.in_(user_ids)))
                 ).all()
             )
-        groups: dict[str, list[int]] = defaultdict(list)
         for user_id in user_ids:
             groups[known.get(user_id) or DEFAULT_LANGUAGE].append(user_id)
         return dict(groups)

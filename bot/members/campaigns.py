@@ -236,6 +236,9 @@ class CampaignsService:
             return
         # One broadcast per language: each member reads the announcement in their own.
         by_lang: dict[str, list[int]] = {}
+        # Robots of the parks read the broadcast in their own language, even if no member does.
+        for lang in await self.outbox.robot_languages(campaign.park_ids, "campaign"):
+            by_lang[lang] = []
         for user_id, lang in recipients:
             by_lang.setdefault(lang or DEFAULT_LANGUAGE, []).append(user_id)
         for lang, user_ids in sorted(by_lang.items()):
@@ -247,6 +250,7 @@ class CampaignsService:
                 recipients=[Recipient(TELEGRAM, str(uid), uid) for uid in user_ids],
                 park_ids=campaign.park_ids,
                 ref=f"campaign:{campaign.id}:{lang}",
+                lang=lang,
             )
 
     async def stats(self, actor: ActorLike, campaign_id: int) -> CampaignStats:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
+from itertools import chain, islice
 from typing import Protocol
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
@@ -15,6 +16,7 @@ from bot.access import AccessDenied
 from bot.clock import Clock
 from bot.db import Database
 from bot.erasure import personal_data_eraser
+from bot.metrics import Metrics
 from bot.models import User
 from bot.models.members import Member
 from bot.models.outbox import OPEN_STATES, Broadcast, BroadcastState, OutboxRow, RowState
@@ -22,6 +24,7 @@ from bot.outbox.codec import decode_message, encode_message
 from bot.sender import OutgoingMessage
 
 TELEGRAM = "telegram"
+ROBOT = "robot"
 INSERT_CHUNK = 1000
 
 
@@ -151,12 +154,49 @@ async def erase_deliveries(session: AsyncSession, user_id: int) -> None:
     )
 
 
+class RobotDirectory(Protocol):
+    """Where the outbox finds the group robots of parks (bot.robots.service.RobotsService)."""
+
+    async def robots_for_parks(
+        self, park_ids: Iterable[int], kind: str, *, language: str | None = None
+    ) -> list[int]:
+        """Return ids of working robots of these parks that receive kind (in language)."""
+        ...
+
+    async def park_robot_languages(self, park_ids: Iterable[int], kind: str) -> set[str]:
+        """Return the languages of the working robots of these parks that receive kind."""
+        ...
+
+
 class Outbox:
     """Create, cancel and inspect broadcasts."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        robots: RobotDirectory | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
+        self.robots = robots
+        self.metrics = metrics
+
+    async def robot_languages(self, park_ids: Sequence[int], kind: str) -> set[str]:
+        """Return the languages a broadcast of kind to park_ids needs for its parks' robots."""
+        if self.robots is None or not park_ids:
+            return set()
+        return await self.robots.park_robot_languages(park_ids, kind)
+
+    async def robot_recipients(
+        self, park_ids: Sequence[int], kind: str, lang: str | None = None
+    ) -> list[Recipient]:
+        """Return the robots of park_ids that receive kind (only those reading lang if given)."""
+        if self.robots is None or not park_ids:
+            return []
+        ids = await self.robots.robots_for_parks(park_ids, kind, language=lang)
+        return [Recipient(ROBOT, str(robot_id)) for robot_id in ids]
 
     async def create_broadcast(
         self,
@@ -168,11 +208,22 @@ class Outbox:
         park_ids: Sequence[int] = (),
         progress_chat: int | None = None,
         ref: str | None = None,
+        lang: str | None = None,
+        robots: bool = True,
     ) -> int:
-        """Store the broadcast and one pending row per reachable recipient; return its id."""
+        """Store the broadcast and one pending row per reachable recipient; return its id.
+
+        Unless robots is False, the group robots of park_ids that take message.kind are added
+        as recipients of the same broadcast (when lang is given, only robots reading lang: a
+        feature sending one broadcast per language reaches each robot once).
+        """
         now = self.clock.now()
+        if robots:
+            extra = await self.robot_recipients(park_ids, message.kind, lang)
+            recipients = chain(recipients, extra)
         seen: set[tuple[str, str]] = set()
         total = skipped = 0
+        queued: Counter[str] = Counter()
         async with self.db.session() as s:
             broadcast = Broadcast(
                 kind=kind,
@@ -204,6 +255,7 @@ class Outbox:
                     if r.channel == TELEGRAM and r.user_id in blocked:
                         skipped += 1
                         continue
+                    queued[r.channel] += 1
                     rows.append(
                         {
                             "broadcast_id": broadcast.id,
@@ -224,7 +276,11 @@ class Outbox:
             if total == 0:
                 broadcast.state = BroadcastState.DONE.value
                 broadcast.finished_at = now
-            return broadcast.id
+            broadcast_id = broadcast.id
+        if self.metrics is not None:
+            for channel, count in queued.items():
+                self.metrics.outbox("queued", channel=channel, count=count)
+        return broadcast_id
 
     async def cancel(self, broadcast_id: int, actor: OutboxActor) -> bool:
         """Cancel every row not yet handed to the network; return False if already finished."""

@@ -17,6 +17,7 @@ from sqlalchemy import func, or_, select, update
 
 from bot.clock import Clock
 from bot.db import Database
+from bot.metrics import OUTBOX_OUTCOMES, Metrics
 from bot.models import User
 from bot.models.outbox import OPEN_STATES, Broadcast, BroadcastState, OutboxRow, RowState
 from bot.outbox.codec import decode_message
@@ -37,6 +38,13 @@ from bot.sender import (
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
+
+
+def pause_key(channel: str, address: str) -> str:
+    """Return what a RateLimited on (channel, address) pauses: Telegram whole, robots one each."""
+    # Telegram's 429 is global to the bot; a robot's limit (DingTalk's 10-minute block) is
+    # its own, so one blocked robot must not hold back the others.
+    return channel if channel == TELEGRAM else f"{channel}:{address}"
 
 
 def process_owner() -> str:
@@ -84,6 +92,7 @@ class OutboxWorker:
         sleep: Sleep | None = None,
         timer: Callable[[], float] | None = None,
         on_unreachable: Callable[[int], Awaitable[None]] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
         self.senders = senders
@@ -95,6 +104,7 @@ class OutboxWorker:
         self._sleep: Sleep = sleep or asyncio.sleep
         self._timer = timer or time.monotonic
         self._on_unreachable = on_unreachable
+        self.metrics = metrics
         self.limiter = RateLimiter()
         self.throttle = ProgressThrottle()
         self._paused_until: dict[str, datetime] = {}
@@ -189,7 +199,7 @@ class OutboxWorker:
             if sender is None:
                 await self._finish_row(row, RowState.FAILED, f"no sender for {row.channel}")
                 continue
-            paused = self._paused_until.get(row.channel)
+            paused = self._paused_until.get(pause_key(row.channel, row.address))
             if paused is not None and paused > now:
                 await self._release([row], paused)
                 continue
@@ -238,9 +248,13 @@ class OutboxWorker:
     async def _rate_limited(self, row: _Claimed, exc: RateLimited) -> None:
         now = self.clock.now()
         until = now + timedelta(seconds=exc.retry_after)
-        current = self._paused_until.get(row.channel)
-        self._paused_until[row.channel] = max(until, current) if current else until
-        log.warning("%s asked to wait %.0f s", row.channel, exc.retry_after)
+        key = pause_key(row.channel, row.address)
+        current = self._paused_until.get(key)
+        self._paused_until[key] = max(until, current) if current else until
+        log.warning("%s asked to wait %.0f s", key, exc.retry_after)
+        self._count("retried", row.channel)
+        if self.metrics is not None:
+            self.metrics.rate_limited(exc.retry_after, channel=row.channel)
         async with self.db.session() as s:
             # Telegram refused the request, so it was not delivered: try again after the pause.
             await s.execute(
@@ -271,6 +285,7 @@ class OutboxWorker:
             return
         delay = min(self.settings.backoff_cap, self.settings.backoff_base * 2 ** (attempts - 1))
         now = self.clock.now()
+        self._count("retried", row.channel)
         async with self.db.session() as s:
             await s.execute(
                 update(OutboxRow)
@@ -306,6 +321,7 @@ class OutboxWorker:
             values["message_id"] = message_id[:64]
         if attempts is not None:
             values["attempts"] = attempts
+        self._count(state.value, row.channel)
         async with self.db.session() as s:
             await s.execute(
                 update(OutboxRow)
@@ -316,6 +332,10 @@ class OutboxWorker:
                 )
                 .values(**values)
             )
+
+    def _count(self, outcome: str, channel: str) -> None:
+        if self.metrics is not None and outcome in OUTBOX_OUTCOMES:
+            self.metrics.outbox(outcome, channel=channel)
 
     async def _mark_user_unreachable(self, user_id: int) -> None:
         async with self.db.session() as s:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
-from typing import Literal
+from typing import Literal, Protocol
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.access import AccessDenied, Actor
 from bot.db import Database
 from bot.erasure import personal_data_eraser
+from bot.metrics import Metrics
 from bot.models.core import City, RoleGrant, User
 from bot.models.reports import (
     CalendarNotice,
@@ -50,6 +51,22 @@ from bot.sender import (
 from bot.texts import DEFAULT_LANGUAGE, Texts
 
 log = logging.getLogger(__name__)
+
+
+class CityRobots(Protocol):
+    """Where reports find a city's group robots (bot.robots.service.RobotsService)."""
+
+    async def city_robots(self, city_id: int, kind: str) -> list[tuple[int, str]]:
+        """Return (robot id, language) of the city's working robots that receive kind."""
+        ...
+
+
+def robot_key(robot_id: int) -> int:
+    """Return the report_sends.user_id that stands for a robot (negative: never a person)."""
+    # Reusing the UNIQUE (city, quarter, slot, user_id) row keeps each robot's copy to one send
+    # without a table of its own; Telegram user ids are positive.
+    return -robot_id
+
 
 # Callback data of the reminder buttons: prefix + "<city_id>:<quarter>" (well under 64 bytes).
 ACTION_SUBMITTED = "rp:done:"
@@ -156,8 +173,14 @@ class ReportsService:
         admin_ids: Iterable[int] = (),
         settings: ReportsSettings | None = None,
         calendar: WorkingCalendar | None = None,
+        robots: CityRobots | None = None,
+        robot_sender: Sender | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
+        self.robots = robots
+        self.robot_sender = robot_sender
+        self.metrics = metrics
         self.texts = texts
         self.admin_ids = frozenset(admin_ids)
         self.settings = settings or ReportsSettings.load()
@@ -217,8 +240,9 @@ class ReportsService:
                 live = None
             q = str(plan.quarter)
             for city_id, city in sorted(cities.items()):
-                if (city_id, q) in done:
+                if (city_id, q) in done or not due_slots:
                     continue
+                robots = await self._city_robots(city_id)
                 for slot in city_slots:
                     for user_id in people.officials.get(city_id, []):
                         key = (city_id, q, slot.key, user_id)
@@ -227,8 +251,22 @@ class ReportsService:
                             slot,
                             slot is live,
                             rows.get(key),
-                            partial(self._reminder, plan, today, city_id, city, people, user_id),
+                            partial(
+                                self._reminder, plan, today, city_id, city, people.lang(user_id)
+                            ),
                             sender,
+                            report,
+                            missed,
+                        )
+                    for robot_id, lang in robots:
+                        key = (city_id, q, slot.key, robot_key(robot_id))
+                        await self._due(
+                            key,
+                            slot,
+                            slot is live,
+                            rows.get(key),
+                            partial(self._robot_reminder, plan, today, city_id, city, lang),
+                            self.robot_sender or sender,
                             report,
                             missed,
                         )
@@ -241,12 +279,31 @@ class ReportsService:
                             slot,
                             fresh,
                             rows.get(key),
-                            partial(self._escalation, plan, today, city_id, city, people, user_id),
+                            partial(
+                                self._escalation, plan, today, city_id, city, people.lang(user_id)
+                            ),
                             sender,
                             report,
                             missed,
                         )
+                    for robot_id, lang in robots:
+                        key = (city_id, q, slot.key, robot_key(robot_id))
+                        await self._due(
+                            key,
+                            slot,
+                            fresh,
+                            rows.get(key),
+                            partial(self._robot_escalation, plan, today, city, lang),
+                            self.robot_sender or sender,
+                            report,
+                            missed,
+                        )
         report.missed += await self._record_missed(missed)
+        if self.metrics is not None:
+            if report.sent:
+                self.metrics.reminder("sent", count=report.sent)
+            if report.missed:
+                self.metrics.reminder("missed", count=report.missed)
         if report.sent or report.missed or report.failed:
             log.info("reports tick at %s: %s", now.isoformat(), report)
         return report
@@ -284,10 +341,8 @@ class ReportsService:
         today: date,
         city_id: int,
         city: str,
-        people: _Recipients,
-        user_id: int,
+        lang: str,
     ) -> OutgoingMessage:
-        lang = people.lang(user_id)
         values = self._common(plan, city, lang)
         # Counted from the day it goes out, not from the slot: a reminder caught up after a
         # restart must not claim a day more than is left.
@@ -313,10 +368,8 @@ class ReportsService:
         today: date,
         city_id: int,
         city: str,
-        people: _Recipients,
-        user_id: int,
+        lang: str,
     ) -> OutgoingMessage:
-        lang = people.lang(user_id)
         text = self.texts.get(
             "reports.escalation",
             lang,
@@ -329,6 +382,41 @@ class ReportsService:
             self.texts.get("reports.button.nudge", lang), f"{ACTION_NUDGE}{city_id}:{plan.quarter}"
         )
         return OutgoingMessage(text=text, buttons=((button,),), kind="report")
+
+    async def _city_robots(self, city_id: int) -> list[tuple[int, str]]:
+        if self.robots is None or self.robot_sender is None:
+            return []
+        return await self.robots.city_robots(city_id, "report")
+
+    def _robot_reminder(
+        self, plan: QuarterSchedule, today: date, city_id: int, city: str, lang: str
+    ) -> OutgoingMessage:
+        """Return the reminder for a city's group robot: no buttons, but how to confirm."""
+        values = self._common(plan, city, lang)
+        left = self.standing(plan, today)
+        if left < 0:
+            text = self.texts.get("robots.report.overdue", lang, days=-left, **values)
+        elif left == 0:
+            text = self.texts.get("robots.report.due", lang, **values)
+        else:
+            text = self.texts.get("robots.report.before", lang, left=left, **values)
+        how = self.texts.get("robots.report.confirm", lang, code=str(plan.quarter), city=city)
+        return OutgoingMessage(text=f"{text}\n{how}", kind="report")
+
+    def _robot_escalation(
+        self, plan: QuarterSchedule, today: date, city: str, lang: str
+    ) -> OutgoingMessage:
+        """Return the escalation as a city's group robot shows it, with how to confirm."""
+        text = self.texts.get(
+            "robots.report.escalation",
+            lang,
+            city=city,
+            quarter=self.quarter_label(plan.quarter, lang),
+            due=plan.due.day.isoformat(),
+            days=max(1, -self.standing(plan, today)),
+        )
+        how = self.texts.get("robots.report.confirm", lang, code=str(plan.quarter), city=city)
+        return OutgoingMessage(text=f"{text}\n{how}", kind="report")
 
     def _common(self, plan: QuarterSchedule, city: str, lang: str) -> dict[str, object]:
         return {
@@ -487,18 +575,21 @@ class ReportsService:
     async def _send_detailed(
         self, sender: Sender, user_id: int, message: OutgoingMessage
     ) -> tuple[str, str]:
+        # A robot's key is its negative id; its sender marks it broken when it is gone.
+        address = str(-user_id) if user_id < 0 else str(user_id)
         try:
-            await sender.send(str(user_id), message)
+            await sender.send(address, message)
         except (RateLimited, TransientError) as exc:
             return "retry", exc.reason
         except Uncertain as exc:
             # The message may have arrived; a second copy is worse than a missing one here.
             return "uncertain", exc.reason
         except Unreachable as exc:
-            async with self.db.session() as session:
-                await session.execute(
-                    update(User).where(User.id == user_id).values(reachable=False)
-                )
+            if user_id > 0:
+                async with self.db.session() as session:
+                    await session.execute(
+                        update(User).where(User.id == user_id).values(reachable=False)
+                    )
             return "unreachable", exc.reason
         except DeliveryError as exc:
             log.warning("report message to %s failed: %s", user_id, exc.reason)

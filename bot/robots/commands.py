@@ -50,6 +50,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     test.add_argument("id", type=int)
     remove = commands.add_parser("remove")
     remove.add_argument("id", type=int)
+    kinds = commands.add_parser("kinds")
+    kinds.add_argument("id", type=int)
+    kinds.add_argument("kinds", metavar="notice,event,campaign,report")
     robots.set_defaults(handler=run)
 
 
@@ -107,6 +110,9 @@ async def _run(args: argparse.Namespace) -> int:
             key = "robots.cli.test_ok" if outcome.ok else "robots.cli.test_failed"
             print(texts.get(key, lang, answer=outcome.answer))
             return 0 if outcome.ok else 1
+        elif args.robots_command == "kinds":
+            view = await service.set_kinds(actor, args.id, args.kinds)
+            print(row(texts, lang, view))
         elif args.robots_command == "remove":
             await service.remove(actor, args.id)
             print(texts.get("robots.cli.removed", lang, id=args.id))

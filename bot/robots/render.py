@@ -20,6 +20,8 @@ MAX_TEXT_BYTES = {"wecom": 4096, "dingtalk": 19000, "feishu": 19000}
 # A robot may post 20 messages a minute: one notice must not use up the budget of a broadcast.
 MAX_PARTS = 3
 TITLE_CHARS = 40
+# Kinds whose Telegram buttons a robot replaces by a line on how to act (robots.render.how.*).
+HOW_TO_ACT = ("event",)
 
 
 @dataclass(frozen=True)
@@ -33,12 +35,18 @@ class Line:
 def message_lines(message: OutgoingMessage, texts: Texts, lang: str) -> list[Line]:
     """Return the message text, its buttons as plain lines and a note on attachments."""
     lines = [Line(t) for t in message.text.split("\n")]
+    pressable = False
     for row in message.buttons:
         for button in row:
             if button.url:
                 lines.append(Line(button.text, href=button.url))
+            elif message.kind in HOW_TO_ACT:
+                pressable = True
             else:
                 lines.append(Line(texts.get("robots.render.button", lang, label=button.text)))
+    if pressable:
+        # A group cannot press Telegram's buttons: say how to do it there or through a person.
+        lines.append(Line(texts.get(f"robots.render.how.{message.kind}", lang)))
     if message.attachments:
         names = ", ".join(a.filename or a.kind for a in message.attachments)
         lines.append(Line(texts.get("robots.render.attachments", lang, names=names)))

@@ -36,15 +36,6 @@ from bot.texts import Texts
 log = logging.getLogger(__name__)
 
 
-def quiet_sql_parameter_logs() -> None:
-    """Keep aiosqlite's DEBUG statement log (with parameters) off: it would show secrets."""
-    # aiosqlite logs every statement with its bound values at DEBUG, robot secrets included;
-    # raising only its level keeps PARKBOT_LOG_LEVEL=DEBUG useful for everything else.
-    sql_log = logging.getLogger("aiosqlite")
-    if sql_log.getEffectiveLevel() < logging.INFO:
-        sql_log.setLevel(logging.INFO)
-
-
 CHANNEL = "robot"
 
 # Per-robot limits from the vendors' docs: WeCom 20/min; DingTalk 20/min (exceeding it blocks the
@@ -176,7 +167,6 @@ class RobotSender:
         session: aiohttp.ClientSession | None = None,
         timeout: float = 10.0,
     ) -> None:
-        quiet_sql_parameter_logs()
         self.db = db
         self.texts = texts or Texts.load()
         self.clock: Clock = clock or _SystemClock()

@@ -17,7 +17,7 @@ from bot.db import Database
 from bot.erasure import personal_data_eraser
 from bot.models.core import City, Park
 from bot.models.robots import MESSAGE_KINDS, ROBOT_KINDS, Robot
-from bot.robots.sender import RobotSender, RobotTarget, quiet_sql_parameter_logs
+from bot.robots.sender import RobotSender, RobotTarget
 from bot.robots.signing import mask
 from bot.sender import DeliveryError, OutgoingMessage, Sender
 from bot.texts import Texts
@@ -138,7 +138,6 @@ class RobotsService:
     """Robots of parks and cities, with access checks for admins and secretaries."""
 
     def __init__(self, db: Database, texts: Texts | None = None) -> None:
-        quiet_sql_parameter_logs()
         self.db = db
         self.texts = texts or Texts.load()
 
@@ -237,22 +236,55 @@ class RobotsService:
             self._check_scope(actor, robot.park_id, robot.city_id)
             await session.delete(robot)
 
-    async def robots_for_parks(self, park_ids: Iterable[int], kind: str) -> builtins.list[int]:
-        """Return ids of working robots of these parks that receive messages of kind."""
-        ids = list(park_ids)
+    async def robots_for_parks(
+        self, park_ids: Iterable[int], kind: str, *, language: str | None = None
+    ) -> builtins.list[int]:
+        """Return ids of working robots of these parks that receive kind (in language)."""
+        return [r_id for r_id, _ in await self._park_robots(park_ids, kind, language)]
+
+    async def park_robot_languages(self, park_ids: Iterable[int], kind: str) -> set[str]:
+        """Return the languages of the working robots of these parks that receive kind."""
+        return {lang for _, lang in await self._park_robots(park_ids, kind, None)}
+
+    async def _park_robots(
+        self, park_ids: Iterable[int], kind: str, language: str | None
+    ) -> builtins.list[tuple[int, str]]:
+        ids = builtins.list(park_ids)
         if not ids:
             return []
-        return await self._working(select(Robot).where(Robot.park_id.in_(ids)), kind)
+        return await self._working(select(Robot).where(Robot.park_id.in_(ids)), kind, language)
 
     async def robots_for_city(self, city_id: int, kind: str) -> builtins.list[int]:
         """Return ids of working robots attached to the city itself that receive kind."""
-        return await self._working(select(Robot).where(Robot.city_id == city_id), kind)
+        return [r_id for r_id, _ in await self.city_robots(city_id, kind)]
 
-    async def _working(self, query: Select[Robot], kind: str) -> builtins.list[int]:
+    async def city_robots(self, city_id: int, kind: str) -> builtins.list[tuple[int, str]]:
+        """Return (id, language) of the city's own working robots that receive kind."""
+        return await self._working(select(Robot).where(Robot.city_id == city_id), kind, None)
+
+    async def _working(
+        self, query: Select[Robot], kind: str, language: str | None
+    ) -> builtins.list[tuple[int, str]]:
         async with self.db.session() as session:
             robots = await session.scalars(query.where(Robot.broken.is_(False)).order_by(Robot.id))
             # kinds is a JSON list: filter here, portable across SQLite and PostgreSQL.
-            return [r.id for r in robots if kind in (r.kinds or MESSAGE_KINDS)]
+            return [
+                (r.id, r.language)
+                for r in robots
+                if kind in (r.kinds or MESSAGE_KINDS) and language in (None, r.language)
+            ]
+
+    async def set_kinds(
+        self, actor: RobotActor, robot_id: int, kinds: str | Iterable[str] | None
+    ) -> RobotView:
+        """Choose which kinds of message a robot actor may manage receives; return it."""
+        async with self.db.session() as session:
+            robot = await session.get(Robot, robot_id)
+            if robot is None:
+                raise RobotError("robots.error.not_found", id=robot_id)
+            self._check_scope(actor, robot.park_id, robot.city_id)
+            robot.kinds = builtins.list(parse_kinds(kinds))
+        return await self.get(actor, robot_id)
 
     async def test_send(
         self, actor: RobotActor, robot_id: int, sender: RobotSender, lang: str = "zh"
