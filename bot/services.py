@@ -67,7 +67,6 @@ class Services:
         access = AccessService(db, config.admin_ids)
         users = UserDirectory(db, clock)
         faq = engine_singleton()
-        metrics = Metrics()
         # Filled further at start-up ("telegram" once the bot exists); every service below reads
         # the same dict when it sends, so they all see it.
         senders: dict[str, Sender] = {"robot": RobotSender(db, texts=texts, clock=clock)}
@@ -88,7 +87,6 @@ class Services:
             metrics=metrics,
             faq=faq,
             questions=QuestionService(db, faq, texts, clock, access, senders, metrics),
-            metrics=metrics,
             senders=senders,
             members=MembersService(db, clock, notifier, admin_ids=config.admin_ids),
             campaigns=CampaignsService(db, clock, notifier, config.tz, outbox=outbox),
