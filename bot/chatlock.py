@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from bot.db import Database
 
@@ -50,16 +50,20 @@ class ChatLocks:
             )
 
     @asynccontextmanager
-    async def hold(self, chat_id: int) -> AsyncIterator[None]:
-        """Run the block while holding chat_id's lock across every process on this database."""
+    async def hold(self, chat_id: int) -> AsyncIterator[AsyncConnection | None]:
+        """Run the block while holding chat_id's lock across every process on this database.
+
+        The block gets the (autocommit) connection holding the lock, to read with no extra
+        checkout, ping or BEGIN/COMMIT; None on SQLite.
+        """
         if self._engine is None:
-            yield
+            yield None
             return
         key = {"s": CHAT_LOCK_SPACE, "k": chat_lock_key(chat_id)}
         async with self._slots, self._engine.connect() as conn:
             await conn.execute(text("SELECT pg_advisory_lock(:s, :k)"), key)
             try:
-                yield
+                yield conn
             finally:
                 try:
                     await conn.execute(text("SELECT pg_advisory_unlock(:s, :k)"), key)

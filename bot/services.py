@@ -86,7 +86,7 @@ class Services:
             errors=ErrorLog(db, clock),
             metrics=metrics,
             faq=faq,
-            questions=QuestionService(db, faq, texts, clock, access, senders),
+            questions=QuestionService(db, faq, texts, clock, access, senders, metrics),
             senders=senders,
             members=MembersService(db, clock, notifier, admin_ids=config.admin_ids),
             campaigns=CampaignsService(db, clock, notifier, config.tz, outbox=outbox),
@@ -149,7 +149,11 @@ class Services:
                 log.exception("%s tick failed", name)
 
     async def close(self) -> None:
-        """Release connections."""
+        """Write what is buffered, then release connections."""
+        try:
+            await self.questions.close()
+        except Exception:
+            log.exception("could not write the last asked questions")
         robot_sender = self.senders.get("robot")
         if isinstance(robot_sender, RobotSender):
             await robot_sender.close()

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
@@ -24,6 +25,15 @@ USER = "user"
 def key_text(key: ConversationKey) -> str:
     """Return the stored form of a conversation key."""
     return json.dumps(list(key), separators=(",", ":"))
+
+
+# Built once: composing the statement cost more than running it, on every update.
+_CONV_STATES = (PtbState.key == bindparam("conv_key")) & PtbState.kind.startswith(CONV)
+_COLUMNS = select(PtbState.kind, PtbState.key, PtbState.value)
+_STATES = _COLUMNS.where(_CONV_STATES)
+_STATES_AND_USER = _COLUMNS.where(
+    _CONV_STATES | ((PtbState.kind == USER) & (PtbState.key == bindparam("user_key")))
+)
 
 
 class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -50,17 +60,28 @@ class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, An
         return {tuple(json.loads(r.key)): r.value for r in rows}
 
     async def load_states(
-        self, key: ConversationKey, user_id: int | None = None
+        self,
+        key: ConversationKey,
+        user_id: int | None = None,
+        conn: AsyncConnection | None = None,
     ) -> dict[str, object]:
-        """Return {conversation name: state} stored for one key (prefetching user_id's data)."""
-        wanted = (PtbState.key == key_text(key)) & PtbState.kind.startswith(CONV)
+        """Return {conversation name: state} stored for one key (prefetching user_id's data).
+
+        With conn (an autocommit connection already at hand) the read is one round trip.
+        """
+        params = {"conv_key": key_text(key)}
+        stmt = _STATES
         if user_id is not None:
-            wanted |= (PtbState.kind == USER) & (PtbState.key == str(user_id))
-        async with self.db.session() as s:
-            rows = (await s.scalars(select(PtbState).where(wanted))).all()
+            params["user_key"] = str(user_id)
+            stmt = _STATES_AND_USER
+        if conn is not None:
+            rows = (await conn.execute(stmt, params)).all()
+        else:
+            async with self.db.session() as s:
+                rows = (await s.execute(stmt, params)).all()
         if user_id is not None:
             user_rows = [r.value for r in rows if r.kind == USER]
-            self._prefetched_user[user_id] = dict(user_rows[0]) if user_rows else {}  # type: ignore[call-overload]
+            self._prefetched_user[user_id] = dict(user_rows[0]) if user_rows else {}
         return {r.kind[len(CONV) :]: r.value for r in rows if r.kind != USER}
 
     async def update_conversation(

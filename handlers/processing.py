@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import Update
 from telegram.ext import Application, BaseUpdateProcessor, ConversationHandler
 
@@ -35,13 +36,18 @@ def chat_key(update: object) -> int | None:
     return None
 
 
+_KINDS: tuple[str, ...] = tuple(str(kind) for kind in Update.ALL_TYPES)
+
+
 def update_kind(update: object) -> str:
     """Return the update's type as Telegram names it (message, callback_query, …)."""
     if not isinstance(update, Update):
         return type(update).__name__
-    for kind in Update.ALL_TYPES:
+    if update.message is not None:  # nearly every update: skip the walk below
+        return "message"
+    for kind in _KINDS:
         if getattr(update, kind, None) is not None:
-            return str(kind)
+            return kind
     return "unknown"
 
 
@@ -88,18 +94,20 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
                 if self._chat_locks is None:
                     await self._run(update, coroutine)
                 else:
-                    async with self._chat_locks.hold(key):
-                        await self._run(update, coroutine)
+                    async with self._chat_locks.hold(key) as conn:
+                        await self._run(update, coroutine, conn)
         finally:
             self._waiting[key] -= 1
             if not self._waiting[key]:
                 del self._waiting[key]
                 self._locks.pop(key, None)
 
-    async def _run(self, update: object, coroutine: Awaitable[Any]) -> None:
+    async def _run(
+        self, update: object, coroutine: Awaitable[Any], conn: AsyncConnection | None = None
+    ) -> None:
         app = self.application
         if app is not None and isinstance(update, Update):
-            await reload_conversations(app, update)
+            await reload_conversations(app, update, conn)
         await coroutine
         if app is not None:
             # Commit conversation moves and user_data now, not a minute later: PTB marks
@@ -126,9 +134,14 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
 
 async def reload_conversations(
-    app: Application[Any, Any, Any, Any, Any, Any], update: Update
+    app: Application[Any, Any, Any, Any, Any, Any],
+    update: Update,
+    conn: AsyncConnection | None = None,
 ) -> None:
-    """Load this chat's conversation states from the database (other processes may move them)."""
+    """Load this chat's conversation states from the database (other processes may move them).
+
+    conn, when given, is the chat lock's connection: the read needs no connection of its own.
+    """
     persistence = app.persistence
     if not isinstance(persistence, DbPersistence) or persistence.db.is_sqlite:
         return  # a single process owns a SQLite file; its memory is authoritative
@@ -150,7 +163,7 @@ async def reload_conversations(
         return
     user = update.effective_user
     # One query for the conversation states and this user's data (PTB asks for it next).
-    stored = await persistence.load_states(key, user.id if user is not None else None)
+    stored = await persistence.load_states(key, user.id if user is not None else None, conn)
     for handler in handlers:
         states = tracked[handler.name]  # type: ignore[index]
         if handler.name in stored:

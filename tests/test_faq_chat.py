@@ -40,6 +40,7 @@ def public(message: dict[str, Any]) -> dict[str, Any]:
 
 
 async def questions(h: Harness) -> list[FaqQuestion]:
+    await h.services.questions.flush()  # rows are written in batches, a moment after asking
     async with h.services.db.session() as s:
         return list((await s.scalars(select(FaqQuestion).order_by(FaqQuestion.id))).all())
 

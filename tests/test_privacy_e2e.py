@@ -50,6 +50,7 @@ async def test_deleteme_leaves_nothing_in_any_column(harness: Harness) -> None:
     # FAQ: one answered question, one not covered and handed to the park's secretary.
     await h.text(MEMBER, "园区科协怎么成立")
     await h.text(MEMBER, f"我是{NAME}，{WEATHER}")
+    await h.services.questions.flush()  # asked questions are written in batches
     async with h.services.db.session() as s:
         asked = list(await s.scalars(select(FaqQuestion).where(FaqQuestion.user_id == MEMBER)))
     assert {q.park_id for q in asked} == {a}

@@ -6,8 +6,6 @@ import csv
 import io
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-
 from bot.events.render import local_time, status_label
 from bot.events.service import Attendee, EventView
 from bot.texts import Texts
@@ -50,6 +48,8 @@ def attendees_xlsx(
     event: EventView, attendees: list[Attendee], texts: Texts, lang: str, tz: ZoneInfo
 ) -> bytes:
     """Return the attendee list as an XLSX workbook."""
+    from openpyxl import Workbook  # on demand: only exports need it (5 MB)
+
     book = Workbook()
     sheet = book.active
     assert sheet is not None  # a new Workbook always has one sheet

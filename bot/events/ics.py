@@ -6,9 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar
-from icalendar import Event as VEvent
-
 PRODID = "-//parkbot//events//ZH"
 
 
@@ -34,6 +31,10 @@ def event_uid(event_id: int) -> str:
 
 def build_ics(event: IcsEvent, tz: ZoneInfo) -> bytes:
     """Return the .ics bytes of event with times in tz (VTIMEZONE included)."""
+    # On demand: only the .ics download needs icalendar (3 MB).
+    from icalendar import Calendar
+    from icalendar import Event as VEvent
+
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")

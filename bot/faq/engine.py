@@ -141,28 +141,35 @@ class _Bm25:
     def score(self, query: dict[str, float]) -> list[float]:
         """Return each entry's score for the weighted query tokens."""
         scores = [0.0] * self.size
+        idf_of = self.idf.get
+        postings_of = self.postings.get
         for token, weight in query.items():
             # A token in most documents barely ranks but costs the most to add up.
-            if self.idf.get(token, 1.0) < COMMON_IDF:
+            if idf_of(token, 1.0) < COMMON_IDF:
                 continue
-            for index, gain in self.postings.get(token, ()):
+            for index, gain in postings_of(token, ()):
                 scores[index] += weight * gain
         return scores
 
     def score_and_dice(self, query: dict[str, float]) -> dict[int, tuple[float, float]]:
         """Return, for each document sharing a token, its BM25 score and Dice overlap."""
-        scores: dict[int, float] = {}
-        shared: dict[int, float] = {}
+        # Flat lists rather than dicts: this loop is the hottest of a match.
+        scores = [0.0] * self.size
+        shared = [0.0] * self.size
+        idf_of = self.idf.get
+        postings_of = self.postings.get
         for token, weight in query.items():
-            idf = self.idf.get(token, 1.0)
+            idf = idf_of(token, 1.0)
             if idf < COMMON_IDF:
                 continue
             share = weight * idf
-            for index, gain in self.postings.get(token, ()):
-                scores[index] = scores.get(index, 0.0) + weight * gain
-                shared[index] = shared.get(index, 0.0) + share
+            for index, gain in postings_of(token, ()):
+                scores[index] += weight * gain
+                shared[index] += share
         mass = self.ideal(query)
-        return {i: (scores[i], 2 * s / (mass + self.mass[i])) for i, s in shared.items()}
+        masses = self.mass
+        # Every share is positive, so a document shares a token exactly when its sum is.
+        return {i: (scores[i], 2 * s / (mass + masses[i])) for i, s in enumerate(shared) if s}
 
     def ideal(self, query: dict[str, float]) -> float:
         """Return what a document holding every query token once would score."""

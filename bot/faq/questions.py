@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from dataclasses import dataclass, field
@@ -15,7 +16,9 @@ from bot.clock import Clock
 from bot.db import Database
 from bot.erasure import personal_data_eraser
 from bot.faq.engine import FaqEngine, FaqEntry, Match
+from bot.faq.recorder import FLUSH_SECONDS, QuestionRecorder, erase_pending
 from bot.faq.render import SUGGESTION_FLOOR, render_answer
+from bot.metrics import Metrics
 from bot.models import FaqForward, FaqQuestion, Park, User
 from bot.models.members import Member
 from bot.notice import Clause
@@ -95,9 +98,21 @@ async def park_of(session: AsyncSession, user_id: int) -> int | None:
     )
 
 
+async def parks_of(session: AsyncSession, user_ids: set[int]) -> dict[int, int | None]:
+    """Return park_of for many users in one query (the same rule as park_of)."""
+    rows = await session.execute(
+        select(Member.user_id, Member.park_id).where(
+            Member.user_id.in_(user_ids), Member.status.in_(("approved", "pending"))
+        )
+    )
+    return {row.user_id: row.park_id for row in rows}
+
+
 @personal_data_eraser
 async def erase_questions(session: AsyncSession, user_id: int) -> int:
     """Drop id, text and answer of every question user_id asked; return how many."""
+    # Questions asked in the last moments may still wait in memory to be written.
+    pending = erase_pending(user_id)
     asked = select(FaqQuestion.id).where(FaqQuestion.user_id == user_id).scalar_subquery()
     # The copies sent to secretaries point at the question; without it they only leak a link.
     await session.execute(
@@ -118,7 +133,7 @@ async def erase_questions(session: AsyncSession, user_id: int) -> int:
         .values(user_id=None, text=None, answer_text=None)
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return pending + int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 class QuestionService:
@@ -132,6 +147,7 @@ class QuestionService:
         clock: Clock,
         access: AccessService,
         senders: dict[str, Sender],
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
         self.engine = engine
@@ -139,6 +155,26 @@ class QuestionService:
         self.clock = clock
         self.access = access
         self.senders = senders
+        self.metrics = metrics if metrics is not None else Metrics()
+        self.recorder = QuestionRecorder(db, parks_of)
+
+    async def flush(self) -> None:
+        """Write the questions asked but not yet stored."""
+        await self.recorder.flush()
+
+    async def close(self) -> None:
+        """Write what is buffered and stop the background writer."""
+        await self.recorder.close()
+
+    async def _row(self, s: AsyncSession, question_id: int) -> FaqQuestion | None:
+        """Return a question's row, written first if it still waits in this process's buffer."""
+        await self.recorder.ensure_written(question_id)
+        row = await s.get(FaqQuestion, question_id)
+        if row is None and not self.db.is_sqlite:
+            # Another process sharing PostgreSQL may have asked it and not written it yet.
+            await asyncio.sleep(FLUSH_SECONDS * 1.5)
+            row = await s.get(FaqQuestion, question_id)
+        return row
 
     # -- asking --------------------------------------------------------------------------
 
@@ -149,15 +185,21 @@ class QuestionService:
             return Reply(
                 "too_long", self.texts.get("faqchat.too_long", lang, limit=MAX_QUESTION_CHARS)
             )
-        match = self.engine.match(question)
+        with self.metrics.faq_matching():
+            match = self.engine.match(question)
         if match.kind in ("greeting", "thanks", "empty"):
             return Reply(match.kind, render_answer(match, self.texts, lang))
-        return await self._record(user_id, question, match, lang)
+        reply = await self._record(user_id, question, match, lang)
+        if reply.kind == "answer":
+            self.metrics.faq_answered()
+        else:
+            self.metrics.faq_not_covered()
+        return reply
 
     async def ask_offered(self, user_id: int, question_id: int, index: int, lang: str) -> Reply:
         """Answer the index-th question offered under an earlier reply (a related button)."""
         async with self.db.session() as s:
-            row = await s.get(FaqQuestion, question_id)
+            row = await self._row(s, question_id)
             offered = list(row.offered) if row is not None and row.user_id == user_id else []
         if not 0 <= index < len(offered) or not self._known(offered[index]):
             raise LookupError(question_id)
@@ -168,7 +210,8 @@ class QuestionService:
     def top_answers(self, text: str, lang: str, limit: int = MAX_OFFERED) -> list[Reply]:
         """Return up to limit rendered answers for an inline query, best first (nothing kept)."""
         question = clean_question(text)[:MAX_QUESTION_CHARS]
-        match = self.engine.match(question)
+        with self.metrics.faq_matching():
+            match = self.engine.match(question)
         if match.kind != "answer" and match.kind != "not_covered":
             return []
         ranked = [(match.entry, match.confidence)] if match.entry is not None else []
@@ -197,22 +240,19 @@ class QuestionService:
         else:
             ids = [e.id for e, score in match.alternatives if score >= SUGGESTION_FLOOR]
         offered = tuple(self.engine.entry(i) for i in ids[:MAX_OFFERED])
-        async with self.db.session() as s:
-            row = FaqQuestion(
-                user_id=user_id,
-                text=question,
-                lang=lang,
-                entry_id=match.entry.id if match.entry is not None else None,
-                confidence=float(match.confidence),
-                answered=entry is not None,
-                offered=[e.id for e in offered],
-                status="answered" if entry is not None else "open",
-                park_id=await park_of(s, user_id),
-                asked_at=self.clock.now(),
-            )
-            s.add(row)
-            await s.flush()
-            question_id = row.id
+        question_id = await self.recorder.add(
+            {
+                "user_id": user_id,
+                "text": question,
+                "lang": lang,
+                "entry_id": match.entry.id if match.entry is not None else None,
+                "confidence": float(match.confidence),
+                "answered": entry is not None,
+                "offered": [e.id for e in offered],
+                "status": "answered" if entry is not None else "open",
+                "asked_at": self.clock.now(),
+            }
+        )
         clauses = tuple(
             self.engine.clause(c) for c in (entry.clauses if entry else ()) if self._has(c)
         )
@@ -230,7 +270,7 @@ class QuestionService:
     async def clause(self, question_id: int, index: int) -> Clause:
         """Return the index-th clause of the entry that answered a question."""
         async with self.db.session() as s:
-            row = await s.get(FaqQuestion, question_id)
+            row = await self._row(s, question_id)
             entry_id = row.entry_id if row is not None and row.answered else None
         if entry_id is None or not self._known(entry_id):
             raise LookupError(question_id)
@@ -242,11 +282,12 @@ class QuestionService:
     async def feedback(self, user_id: int, question_id: int, value: Feedback) -> bool:
         """Store the asker's 👍/👎 on an answer; return False when it is not their question."""
         async with self.db.session() as s:
-            row = await s.get(FaqQuestion, question_id)
+            row = await self._row(s, question_id)
             if row is None or row.user_id != user_id:
                 return False
             row.feedback = value
             row.feedback_at = self.clock.now()
+        self.metrics.faq_feedback(value == "up")
         return True
 
     # -- hand-off to a person ---------------------------------------------------------------
@@ -254,7 +295,7 @@ class QuestionService:
     async def forward(self, user_id: int, question_id: int) -> Forwarded:
         """Send the asker's question to their park's secretaries (or the admins), once."""
         async with self.db.session() as s:
-            row = await s.get(FaqQuestion, question_id)
+            row = await self._row(s, question_id)
             if row is None or row.user_id != user_id or row.text is None:
                 raise LookupError(question_id)
             if row.status in ("forwarded", "resolved"):
@@ -289,7 +330,7 @@ class QuestionService:
             sent.append((target, int(receipt.message_id)))
             result.reached.append(target)
         async with self.db.session() as s:
-            row = await s.get(FaqQuestion, question_id)
+            row = await self._row(s, question_id)
             assert row is not None
             if sent:
                 row.status = "forwarded"
@@ -311,7 +352,7 @@ class QuestionService:
         """Relay a secretary's or admin's answer to the asker and mark the question resolved."""
         answer = clean_question(text)
         async with self.db.session() as s:
-            row = await s.get(FaqQuestion, question_id)
+            row = await self._row(s, question_id)
             if row is None:
                 raise LookupError(question_id)
             self._check_scope(actor, row.park_id)
@@ -328,7 +369,7 @@ class QuestionService:
             except DeliveryError as exc:
                 log.info("could not relay the answer to question %s: %s", question_id, exc)
         async with self.db.session() as s:
-            row = await s.get(FaqQuestion, question_id)
+            row = await self._row(s, question_id)
             assert row is not None
             row.answer_text = answer
             row.answered_by = actor.user_id
@@ -348,6 +389,8 @@ class QuestionService:
         """Return the newest questions waiting for a person, within the actor's parks."""
         if not actor.is_admin and not actor.secretary_park_ids:
             raise AccessDenied("secretary or admin only")
+        if self.recorder.pending():
+            await self.recorder.flush()
         waiting = or_(
             FaqQuestion.status.in_(("open", "forwarded")),
             and_(FaqQuestion.feedback == "down", FaqQuestion.status != "resolved"),
@@ -382,7 +425,7 @@ class QuestionService:
     async def question_text(self, question_id: int) -> str:
         """Return a question's text (empty once erased)."""
         async with self.db.session() as s:
-            row = await s.get(FaqQuestion, question_id)
+            row = await self._row(s, question_id)
         if row is None:
             raise LookupError(question_id)
         return row.text or ""

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
 from sqlalchemy import select
 
 from bot.members.campaigns import CampaignsService
@@ -147,6 +146,8 @@ def to_csv(table: Table) -> bytes:
 
 def to_xlsx(table: Table, sheet: str = "export") -> bytes:
     """Return the table as an XLSX workbook with one sheet."""
+    from openpyxl import Workbook  # on demand: only exports need it (5 MB)
+
     # Write-only mode streams rows instead of building every cell object: ~4x faster.
     workbook = Workbook(write_only=True)
     ws = workbook.create_sheet(sheet[:31])
