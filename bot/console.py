@@ -63,7 +63,8 @@ class ConsoleChat:
 
     async def handle_line(self, line: str) -> None:
         """Turn one typed line into an update (a number picks a shown button)."""
-        if line.isdigit() and self.choices:
+        # A short number picks a button; a long one (a phone number, a year) is typed text.
+        if line.isdigit() and len(line) <= 2 and self.choices:
             index = int(line) - 1
             if not 0 <= index < len(self.choices):
                 self._print(self.t("console.no_such_choice", number=line))

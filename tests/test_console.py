@@ -27,6 +27,18 @@ async def test_console_chat_shows_numbered_buttons_and_presses_them(db_url: str)
     assert shown.rstrip().endswith("再见！")
 
 
+async def test_console_sends_long_numbers_as_text(db_url: str) -> None:
+    services = Services.create(Config(database_url=db_url))
+    out = io.StringIO()
+    await run_console(
+        services, io.StringIO("/lang\n13800138000\n/quit\n"), out, user_id=43, name="王工"
+    )
+    shown = out.getvalue()
+    assert "没有编号为" not in shown
+    after_buttons = shown.split("[2] English", 1)[1]
+    assert "🤖 " in after_buttons  # the number went to the bot as a message and got an answer
+
+
 def test_make_run_without_token_opens_the_console(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bot", "run"],
