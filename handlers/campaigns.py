@@ -52,7 +52,7 @@ from bot.members.exports import FORMATS, KINDS, Exporter, filename, render
 from bot.members.validation import SUGGESTION_MAX, validate_suggestion
 from bot.models.members import Campaign, Suggestion
 from handlers.access import actor_of, requires
-from handlers.context import Ctx
+from handlers.context import Ctx, pressed
 from handlers.members import error
 from handlers.menu import COMMANDS, STAFF, Command
 from handlers.registration import members_of, say
@@ -228,15 +228,13 @@ async def parks_keyboard(update: Update, ctx: Ctx) -> InlineKeyboardMarkup:
 
 async def on_park_toggle(update: Update, ctx: Ctx) -> int:
     """Tick or untick one park (or all of them)."""
-    query = update.callback_query
-    assert query is not None
-    assert query.data is not None
+    query, data = pressed(update)
     allowed = [pid for pid, _ in await manageable_parks(update, ctx)]
     draft = user_data(ctx)[NEW]
-    if query.data == NC_ALL:
+    if data == NC_ALL:
         draft["parks"] = allowed
     else:
-        raw = query.data.removeprefix(NC_PARK)
+        raw = data.removeprefix(NC_PARK)
         pid = int(raw) if raw.isdigit() else -1
         if pid not in allowed:
             await stale(update, ctx)
@@ -325,12 +323,10 @@ async def on_suggest(update: Update, ctx: Ctx) -> int:
 
 async def on_pick(update: Update, ctx: Ctx) -> int:
     """Remember the campaign; ask for the suggestion."""
-    query = update.callback_query
+    query, data = pressed(update)
     user = update.effective_user
-    assert query is not None
-    assert query.data is not None
     assert user is not None
-    raw = query.data.removeprefix(SG_CAMPAIGN)
+    raw = data.removeprefix(SG_CAMPAIGN)
     open_ids = {c.id for c in await campaigns_of(ctx).open_for(user.id)}
     if not raw.isdigit() or int(raw) not in open_ids:
         await stale(update, ctx)
@@ -392,12 +388,10 @@ async def on_files_done(update: Update, ctx: Ctx) -> int:
 
 async def on_anonymous(update: Update, ctx: Ctx) -> int:
     """Store the choice; show the summary to confirm."""
-    query = update.callback_query
-    assert query is not None
-    assert query.data is not None
+    query, data = pressed(update)
     await query.answer()
     draft = user_data(ctx)[SUGGEST]
-    draft["anonymous"] = query.data == f"{SG_ANON}1"
+    draft["anonymous"] = data == f"{SG_ANON}1"
     campaign = await campaigns_of(ctx).campaign(int(draft["campaign_id"]))
     text = ctx.t(
         "campaigns.confirm",
@@ -522,10 +516,8 @@ def parse_review(data: str) -> tuple[int, str]:
 
 async def on_step(update: Update, ctx: Ctx) -> None:
     """Move a suggestion one step (steps without a note)."""
-    query = update.callback_query
-    assert query is not None
-    assert query.data is not None
-    sid, to = parse_review(query.data)
+    query, data = pressed(update)
+    sid, to = parse_review(data)
     actor = await actor_of(update, ctx)
     try:
         suggestion = await campaigns_of(ctx).transition(actor, sid, to)
@@ -540,10 +532,8 @@ async def on_step(update: Update, ctx: Ctx) -> None:
 
 async def on_note_step(update: Update, ctx: Ctx) -> int:
     """Ask the reason (reject) or the department/expert (forward)."""
-    query = update.callback_query
-    assert query is not None
-    assert query.data is not None
-    sid, to = parse_review(query.data)
+    query, data = pressed(update)
+    sid, to = parse_review(data)
     actor = await actor_of(update, ctx)
     try:
         suggestion = await campaigns_of(ctx).suggestion(actor, sid)
@@ -584,12 +574,10 @@ async def on_note(update: Update, ctx: Ctx) -> int:
 
 async def on_files(update: Update, ctx: Ctx) -> None:
     """Send a suggestion's photos and documents to the reviewer."""
-    query = update.callback_query
+    query, data = pressed(update)
     chat = update.effective_chat
-    assert query is not None
-    assert query.data is not None
     assert chat is not None
-    raw = query.data.removeprefix(RV_FILES)
+    raw = data.removeprefix(RV_FILES)
     actor = await actor_of(update, ctx)
     try:
         suggestion = await campaigns_of(ctx).suggestion(actor, int(raw) if raw.isdigit() else 0)
@@ -663,12 +651,10 @@ async def on_export(update: Update, ctx: Ctx) -> None:
 
 async def on_export_chosen(update: Update, ctx: Ctx) -> None:
     """Build the export of the actor's scope and send it as a document."""
-    query = update.callback_query
+    query, data = pressed(update)
     chat = update.effective_chat
-    assert query is not None
-    assert query.data is not None
     assert chat is not None
-    kind, _, fmt = query.data.removeprefix(EX).partition(":")
+    kind, _, fmt = data.removeprefix(EX).partition(":")
     if kind not in KINDS or fmt not in FORMATS:
         await stale(update, ctx)
         return

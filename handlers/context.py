@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from telegram import CallbackQuery, Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.services import Services
@@ -45,3 +46,11 @@ class Ctx(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any
     def t(self, key: str, /, **values: object) -> str:
         """Return the text for key in the user's language."""
         return self.services.texts.get(key, self.lang, **values)
+
+
+def pressed(update: Update) -> tuple[CallbackQuery, str]:
+    """Return the pressed button's query and its callback data (handlers match on both)."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        raise RuntimeError("this handler only takes button presses")
+    return query, query.data

@@ -37,7 +37,7 @@ from bot.events.service import (
     validate_draft,
 )
 from handlers.access import actor_of, refuse, requires
-from handlers.context import Ctx
+from handlers.context import Ctx, pressed
 from handlers.menu import COMMANDS, STAFF, Command
 
 EV_KIND = "ev:kind:"
@@ -179,11 +179,9 @@ async def on_title(update: Update, ctx: Ctx) -> int:
 
 async def on_kind(update: Update, ctx: Ctx) -> int:
     """Take the kind; ask for the start."""
-    query = update.callback_query
-    assert query is not None
-    assert query.data is not None
+    query, data = pressed(update)
     await query.answer()
-    kind = query.data.removeprefix(EV_KIND)
+    kind = data.removeprefix(EV_KIND)
     if kind not in {k.value for k in EventKind}:
         return KIND
     _draft(ctx)["kind"] = kind
@@ -326,12 +324,10 @@ def _parks_keyboard(ctx: Ctx, parks: dict[int, str], chosen: set[int]) -> Inline
 
 async def on_park_toggle(update: Update, ctx: Ctx) -> int:
     """Add or remove a park of the audience."""
-    query = update.callback_query
-    assert query is not None
-    assert query.data is not None
+    query, data = pressed(update)
     actor = await actor_of(update, ctx)
     parks = await _parks_in_scope(ctx, actor.is_admin, actor.secretary_park_ids)
-    park_id = int(query.data.removeprefix(EV_PARK))
+    park_id = int(data.removeprefix(EV_PARK))
     chosen = set(_draft(ctx).get("park_ids", []))
     if park_id not in parks:
         await query.answer(ctx.t("core.stale_button"), show_alert=True)
@@ -365,11 +361,9 @@ async def _ask_audience(update: Update, ctx: Ctx) -> int:
 
 async def on_audience(update: Update, ctx: Ctx) -> int:
     """All members of the parks (preview) or members of given fields (ask which)."""
-    query = update.callback_query
-    assert query is not None
-    assert query.data is not None
+    query, data = pressed(update)
     await query.answer()
-    if query.data.endswith("fields"):
+    if data.endswith("fields"):
         await _reply(update, ctx.t("events.new.ask_fields"))
         return FIELDS
     _draft(ctx)["fields"] = []
@@ -464,10 +458,8 @@ def _event_id(data: str, prefix: str) -> int | None:
 
 async def on_rsvp(update: Update, ctx: Ctx) -> None:
     """Sign up (or join the waiting list) and refresh the card's places left."""
-    query = update.callback_query
-    assert query is not None
-    assert query.data is not None
-    event_id = _event_id(query.data, EV_RSVP)
+    query, data = pressed(update)
+    event_id = _event_id(data, EV_RSVP)
     if event_id is None:
         await query.answer(ctx.t("core.stale_button"), show_alert=True)
         return
@@ -492,10 +484,8 @@ async def on_rsvp(update: Update, ctx: Ctx) -> None:
 
 async def on_withdraw(update: Update, ctx: Ctx) -> None:
     """Cancel a sign-up; the first waiting member gets the place and is told."""
-    query = update.callback_query
-    assert query is not None
-    assert query.data is not None
-    event_id = _event_id(query.data, EV_WITHDRAW)
+    query, data = pressed(update)
+    event_id = _event_id(data, EV_WITHDRAW)
     if event_id is None:
         await query.answer(ctx.t("core.stale_button"), show_alert=True)
         return
@@ -583,10 +573,8 @@ async def on_events(update: Update, ctx: Ctx) -> None:
 
 async def on_edit(update: Update, ctx: Ctx) -> int | None:
     """Ask which detail of the event to change."""
-    query = update.callback_query
-    assert query is not None
-    assert query.data is not None
-    event_id = _event_id(query.data, EV_EDIT)
+    query, data = pressed(update)
+    event_id = _event_id(data, EV_EDIT)
     actor = await actor_of(update, ctx)
     if event_id is None or not await _may_manage(ctx, actor, event_id):
         await refuse(update, ctx)
@@ -603,11 +591,9 @@ async def _may_manage(ctx: Ctx, actor: Actor, event_id: int) -> bool:
 
 async def on_edit_field(update: Update, ctx: Ctx) -> int:
     """Remember which detail; ask for its new value."""
-    query = update.callback_query
-    assert query is not None
-    assert query.data is not None
+    query, data = pressed(update)
     await query.answer()
-    event_id_text, _, field = query.data.removeprefix(EV_EDIT_FIELD).partition(":")
+    event_id_text, _, field = data.removeprefix(EV_EDIT_FIELD).partition(":")
     if field not in EDIT_FIELDS or not event_id_text.isdigit():
         return EDIT_VALUE
     _user_data(ctx)[EDITING] = {"event_id": int(event_id_text), "field": field}
@@ -656,10 +642,8 @@ async def on_edit_value(update: Update, ctx: Ctx) -> int:
 
 async def on_cancel_event(update: Update, ctx: Ctx) -> None:
     """Ask the organiser to confirm the cancellation."""
-    query = update.callback_query
-    assert query is not None
-    assert query.data is not None
-    event_id = _event_id(query.data, EV_CANCEL)
+    query, data = pressed(update)
+    event_id = _event_id(data, EV_CANCEL)
     actor = await actor_of(update, ctx)
     if event_id is None or not await _may_manage(ctx, actor, event_id):
         await refuse(update, ctx)
@@ -671,10 +655,8 @@ async def on_cancel_event(update: Update, ctx: Ctx) -> None:
 
 async def on_cancel_confirmed(update: Update, ctx: Ctx) -> None:
     """Cancel the event and tell everyone signed up or waiting."""
-    query = update.callback_query
-    assert query is not None
-    assert query.data is not None
-    event_id = _event_id(query.data, EV_CANCEL_YES)
+    query, data = pressed(update)
+    event_id = _event_id(data, EV_CANCEL_YES)
     actor = await actor_of(update, ctx)
     feature = _events(ctx)
     try:
@@ -713,11 +695,9 @@ async def on_attendees(update: Update, ctx: Ctx) -> None:
 
 async def on_attendees_button(update: Update, ctx: Ctx) -> None:
     """Show the attendee list of the pressed event."""
-    query = update.callback_query
-    assert query is not None
-    assert query.data is not None
+    query, data = pressed(update)
     await query.answer()
-    event_id = _event_id(query.data, EV_ATTENDEES)
+    event_id = _event_id(data, EV_ATTENDEES)
     if event_id is not None:
         await _send_attendees(update, ctx, event_id)
 

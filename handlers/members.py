@@ -32,7 +32,7 @@ from bot.members.service import PENDING, WITHDRAWN
 from bot.members.validation import FIELDS, TITLES
 from bot.models.members import Member
 from handlers.access import actor_of, requires
-from handlers.context import Ctx
+from handlers.context import Ctx, pressed
 from handlers.menu import COMMANDS, STAFF, Command, sync_user_commands
 from handlers.registration import (
     MB_APPROVE,
@@ -111,12 +111,10 @@ async def on_me(update: Update, ctx: Ctx) -> None:
 
 async def on_edit_start(update: Update, ctx: Ctx) -> int:
     """Ask the new value of one field."""
-    query = update.callback_query
+    query, data = pressed(update)
     user = update.effective_user
-    assert query is not None
-    assert query.data is not None
     assert user is not None
-    field = query.data.removeprefix(ME_EDIT)
+    field = data.removeprefix(ME_EDIT)
     member = await members_of(ctx).find(user.id)
     if field not in FIELDS or member is None or member.status == WITHDRAWN:
         await query.answer(ctx.t("core.stale_button"), show_alert=True)
@@ -308,10 +306,8 @@ async def on_pending(update: Update, ctx: Ctx) -> None:
 
 async def on_approve(update: Update, ctx: Ctx) -> None:
     """Approve the application under the button."""
-    query = update.callback_query
-    assert query is not None
-    assert query.data is not None
-    raw = query.data.removeprefix(MB_APPROVE)
+    query, data = pressed(update)
+    raw = data.removeprefix(MB_APPROVE)
     actor = await actor_of(update, ctx)
     try:
         member = await members_of(ctx).approve(actor, int(raw) if raw.isdigit() else 0)
@@ -324,11 +320,9 @@ async def on_approve(update: Update, ctx: Ctx) -> None:
 
 async def on_reject_start(update: Update, ctx: Ctx) -> int:
     """Ask the reason for rejecting the application under the button."""
-    query = update.callback_query
-    assert query is not None
-    assert query.data is not None
+    query, data = pressed(update)
     assert ctx.user_data is not None
-    raw = query.data.removeprefix(MB_REJECT)
+    raw = data.removeprefix(MB_REJECT)
     actor = await actor_of(update, ctx)
     try:
         member = await members_of(ctx).get(actor, int(raw) if raw.isdigit() else 0)

@@ -41,7 +41,7 @@ from bot.sender import Attachment
 from bot.services import Services
 from bot.texts import DEFAULT_LANGUAGE
 from handlers.access import actor_of, refuse, requires
-from handlers.context import SERVICES_KEY, Ctx
+from handlers.context import SERVICES_KEY, Ctx, pressed
 from handlers.menu import COMMANDS, STAFF, Command
 
 log = logging.getLogger(__name__)
@@ -335,11 +335,9 @@ async def on_broadcasts(update: Update, ctx: Ctx) -> None:
 
 async def on_cancel_broadcast(update: Update, ctx: Ctx) -> None:
     """Cancel a running broadcast (its creator or an admin)."""
-    query = update.callback_query
-    assert query is not None
-    assert query.data is not None
+    query, data = pressed(update)
     try:
-        broadcast_id = int(query.data.removeprefix(BC_CANCEL))
+        broadcast_id = int(data.removeprefix(BC_CANCEL))
     except ValueError:
         await query.answer(ctx.t("core.stale_button"), show_alert=True)
         return

@@ -32,7 +32,7 @@ from bot.members.service import APPROVED, PENDING, MembersService, Registration
 from bot.members.validation import TITLES, normalize_phone, validate_field
 from bot.models.core import Park
 from bot.models.members import Member
-from handlers.context import Ctx
+from handlers.context import Ctx, pressed
 from handlers.menu import COMMANDS, Command
 from handlers.start import NEWCOMER_HINTS
 
@@ -285,10 +285,8 @@ def reask(state: int, key: str) -> Step:
 
 async def on_park(update: Update, ctx: Ctx) -> int:
     """Store the chosen park (a stale or forged id asks again)."""
-    query = update.callback_query
-    assert query is not None
-    assert query.data is not None
-    raw = query.data.removeprefix(REG_PARK)
+    query, data = pressed(update)
+    raw = data.removeprefix(REG_PARK)
     try:
         park = await members_of(ctx).park(int(raw))
     except (ValueError, MembersError):
@@ -301,11 +299,9 @@ async def on_park(update: Update, ctx: Ctx) -> int:
 
 async def on_park_page(update: Update, ctx: Ctx) -> int:
     """Show another page of parks in the same message."""
-    query = update.callback_query
-    assert query is not None
-    assert query.data is not None
+    query, data = pressed(update)
     await query.answer()
-    raw = query.data.removeprefix(REG_PAGE)
+    raw = data.removeprefix(REG_PAGE)
     page = int(raw) if raw.isdigit() else 0
     parks = await members_of(ctx).parks()
     await query.edit_message_reply_markup(park_keyboard(ctx, parks, page, REG_PARK, REG_PAGE))
@@ -314,10 +310,8 @@ async def on_park_page(update: Update, ctx: Ctx) -> int:
 
 async def on_title(update: Update, ctx: Ctx) -> int:
     """Store the chosen title."""
-    query = update.callback_query
-    assert query is not None
-    assert query.data is not None
-    code = query.data.removeprefix(REG_TITLE)
+    query, data = pressed(update)
+    code = data.removeprefix(REG_TITLE)
     if code not in TITLES:
         await query.answer(ctx.t("core.stale_button"), show_alert=True)
         return await ask(update, ctx, TITLE)
@@ -348,10 +342,8 @@ async def on_phone(update: Update, ctx: Ctx) -> int:
 
 async def on_edit(update: Update, ctx: Ctx) -> int:
     """Ask one field again from the summary."""
-    query = update.callback_query
-    assert query is not None
-    assert query.data is not None
-    field = query.data.removeprefix(REG_EDIT)
+    query, data = pressed(update)
+    field = data.removeprefix(REG_EDIT)
     if field not in STATE_OF:
         await query.answer(ctx.t("core.stale_button"), show_alert=True)
         return await ask(update, ctx, CONFIRM)

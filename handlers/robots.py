@@ -36,7 +36,7 @@ from bot.models.robots import MESSAGE_KINDS, ROBOT_KINDS
 from bot.robots.sender import RobotSender
 from bot.robots.service import RobotError, RobotsService, RobotView, check_url
 from handlers.access import actor_of, refuse, requires
-from handlers.context import Ctx
+from handlers.context import Ctx, pressed
 from handlers.menu import COMMANDS, STAFF, Command
 
 ADD = "rb:add"
@@ -105,14 +105,12 @@ async def on_robots(update: Update, ctx: Ctx) -> None:
 
 async def on_test(update: Update, ctx: Ctx) -> None:
     """Send a test message through one robot and show what it answered."""
-    query = update.callback_query
-    assert query is not None
-    assert query.data is not None
+    query, data = pressed(update)
     await query.answer()
     sender = ctx.services.senders.get("robot")
     if not isinstance(sender, RobotSender):
         raise RuntimeError("robot sender not configured")
-    robot_id = int(query.data.removeprefix(TEST))
+    robot_id = int(data.removeprefix(TEST))
     try:
         outcome = await _service(ctx).test_send(await actor_of(update, ctx), robot_id, sender)
     except RobotError as exc:
@@ -141,10 +139,8 @@ def _kinds_keyboard(ctx: Ctx, view: RobotView) -> InlineKeyboardMarkup:
 
 async def on_kinds(update: Update, ctx: Ctx) -> None:
     """Show which kinds of message one robot receives, as toggles."""
-    query = update.callback_query
-    assert query is not None
-    assert query.data is not None
-    robot_id = int(query.data.removeprefix(KINDS))
+    query, data = pressed(update)
+    robot_id = int(data.removeprefix(KINDS))
     try:
         view = await _service(ctx).get(await actor_of(update, ctx), robot_id)
     except RobotError as exc:
@@ -157,10 +153,8 @@ async def on_kinds(update: Update, ctx: Ctx) -> None:
 
 async def on_toggle(update: Update, ctx: Ctx) -> None:
     """Switch one kind of message on or off for a robot and save it at once."""
-    query = update.callback_query
-    assert query is not None
-    assert query.data is not None
-    robot_id_text, _, kind = query.data.removeprefix(TOGGLE).partition(":")
+    query, data = pressed(update)
+    robot_id_text, _, kind = data.removeprefix(TOGGLE).partition(":")
     service = _service(ctx)
     actor = await actor_of(update, ctx)
     try:
@@ -180,10 +174,8 @@ async def on_toggle(update: Update, ctx: Ctx) -> None:
 
 async def on_remove(update: Update, ctx: Ctx) -> None:
     """Remove one robot."""
-    query = update.callback_query
-    assert query is not None
-    assert query.data is not None
-    robot_id = int(query.data.removeprefix(REMOVE))
+    query, data = pressed(update)
+    robot_id = int(data.removeprefix(REMOVE))
     try:
         await _service(ctx).remove(await actor_of(update, ctx), robot_id)
     except RobotError as exc:
