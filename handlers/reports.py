@@ -85,6 +85,17 @@ async def _say(update: Update, ctx: Ctx, text: str) -> None:
         await ctx.bot.send_message(update.effective_chat.id, text)
 
 
+async def _await_reply(
+    update: Update, ctx: Ctx, key: str, ref: tuple[int, Quarter], prompt: str
+) -> None:
+    """Remember which city and quarter the next message is about, and ask for it."""
+    service = _service(ctx)
+    ctx.data[key] = [ref[0], str(ref[1])]
+    city = await service.city_name(ref[0])
+    quarter = service.quarter_label(ref[1], ctx.lang)
+    await _say(update, ctx, ctx.t(prompt, city=city, quarter=quarter))
+
+
 def _submitted_text(ctx: Ctx, service: ReportsService, result: SubmitResult) -> str:
     quarter = service.quarter_label(result.quarter, ctx.lang)
     if result.created:
@@ -196,11 +207,7 @@ async def on_upload(update: Update, ctx: Ctx) -> int | None:
         await refuse(update, ctx, "reports.denied")
         return ConversationHandler.END
     await query.answer()
-    service = _service(ctx)
-    ctx.data[UPLOAD_KEY] = [ref[0], str(ref[1])]
-    city = await service.city_name(ref[0])
-    quarter = service.quarter_label(ref[1], ctx.lang)
-    await _say(update, ctx, ctx.t("reports.upload.prompt", city=city, quarter=quarter))
+    await _await_reply(update, ctx, UPLOAD_KEY, ref, "reports.upload.prompt")
     return FILE
 
 
@@ -255,11 +262,7 @@ async def on_nudge(update: Update, ctx: Ctx) -> int | None:
         await refuse(update, ctx)
         return ConversationHandler.END
     await query.answer()
-    service = _service(ctx)
-    ctx.data[NUDGE_KEY] = [ref[0], str(ref[1])]
-    city = await service.city_name(ref[0])
-    quarter = service.quarter_label(ref[1], ctx.lang)
-    await _say(update, ctx, ctx.t("reports.nudge.prompt", city=city, quarter=quarter))
+    await _await_reply(update, ctx, NUDGE_KEY, ref, "reports.nudge.prompt")
     return TEXT
 
 
