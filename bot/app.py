@@ -6,6 +6,7 @@ import logging
 import os
 from typing import Any
 
+import httpx
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ContextTypes
 from telegram.request import BaseRequest
@@ -19,6 +20,7 @@ from handlers.menu import sync_all_commands
 from handlers.notify import OUTBOX_LOOP_KEY, start_outbox_loop, stop_outbox_loop
 from handlers.persistence import DbPersistence
 from handlers.processing import PerChatUpdateProcessor
+from handlers.tg_request import JsonRequest
 from handlers.tg_sender import TelegramSender
 
 log = logging.getLogger(__name__)
@@ -31,16 +33,23 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 LOCAL_TOKEN = "123456:LOCAL-parkbot-console-token-0000"
 
 ParkApp = Application[Any, Ctx, Any, Any, Any, Any]
+# Concurrent Bot API connections (PTB's own default for the Application's bot).
+REQUEST_POOL = 256
 
 
 def build_application(
     services: Services,
     *,
     request: BaseRequest | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
     run_clock: bool = True,
     rate_limiter: bool = True,
 ) -> ParkApp:
-    """Build the Application: typed context, DB persistence, rate limiter, ordered updates."""
+    """Build the Application: typed context, DB persistence, rate limiter, ordered updates.
+
+    Bot API calls go out as JSON (JsonRequest) over transport when given (the offline Bot API
+    of the console, tests and benchmarks), else over the network; request replaces both.
+    """
     config = services.config
     processor = PerChatUpdateProcessor()
     builder = (
@@ -54,7 +63,12 @@ def build_application(
     )
     if rate_limiter:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=0))  # type: ignore[arg-type]
-    if request is not None:
+    if request is None:
+        request = JsonRequest(transport, connection_pool_size=REQUEST_POOL)
+        if transport is not None:
+            builder = builder.get_updates_request(JsonRequest(transport))
+        builder = builder.request(request)
+    else:
         builder = builder.request(request).get_updates_request(request)
     app: ParkApp = builder.build()
     processor.application = app

@@ -11,7 +11,6 @@ from typing import Any, TextIO
 
 import httpx
 from telegram import Update
-from telegram.request import HTTPXRequest
 
 from bot.app import ParkApp, build_application, start_application, stop_application
 from bot.localapi import ApiCall, LocalBotApi, UpdateFactory
@@ -35,7 +34,7 @@ class ConsoleChat:
         transport = httpx.MockTransport(self.api.handle)
         self.app: ParkApp = build_application(
             services,
-            request=HTTPXRequest(httpx_kwargs={"transport": transport}),
+            transport=transport,
             rate_limiter=False,
         )
 

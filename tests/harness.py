@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 from telegram import Update
-from telegram.request import HTTPXRequest
 
 from bot.access import Role
 from bot.app import ParkApp, build_application, start_application, stop_application
@@ -61,7 +60,7 @@ class Harness:
         transport = httpx.MockTransport(self.api.handle)
         app = build_application(
             self.services,
-            request=HTTPXRequest(httpx_kwargs={"transport": transport}),
+            transport=transport,
             run_clock=False,
         )
         logging.getLogger("parkbot.errors").addHandler(self._errors)
