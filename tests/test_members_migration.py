@@ -70,3 +70,39 @@ async def test_upgrade_matches_models(db: Database) -> None:
     await db.upgrade()
     async with db.engine.connect() as conn:
         assert await conn.run_sync(_diff) == []
+
+
+def test_shipped_head_is_alembics_head() -> None:
+    from bot.db import head_revision, shipped_head
+
+    assert shipped_head() == head_revision()
+
+
+def test_a_start_at_head_does_not_load_alembic(tmp_path: Path) -> None:
+    """A start on a database at head runs without Alembic (10 MB); an empty one migrates."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import asyncio, sys\n"
+        "from bot.db import Database\n"
+        "db = Database(sys.argv[1])\n"
+        "asyncio.run(db.upgrade())\n"
+        "asyncio.run(db.dispose())\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    url = f"sqlite+aiosqlite:///{tmp_path / 'start.db'}"
+    root = Path(__file__).resolve().parents[1]
+
+    def start() -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", probe, url],
+            capture_output=True,
+            text=True,
+            cwd=root,
+            check=True,
+        )
+        return done.stdout.strip()
+
+    assert start() == "True"  # an empty database: migrated
+    assert start() == "False"  # at head: Alembic never imported
