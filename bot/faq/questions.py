@@ -6,7 +6,8 @@ import asyncio
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from functools import lru_cache
+from typing import Any, Literal
 
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 # Telegram allows 4096 characters, but nobody asks a policy question that long: a wall of text
 # is a pasted document, and answering it with one FAQ entry would mislead.
 MAX_QUESTION_CHARS = 500
+# Distinct question texts whose verdicts are kept (about 2 KB each).
+MATCH_CACHE = 4096
 MAX_OFFERED = 3
 UNANSWERED_PAGE = 10
 
@@ -157,6 +160,13 @@ class QuestionService:
         self.senders = senders
         self.metrics = metrics if metrics is not None else Metrics()
         self.recorder = QuestionRecorder(db, parks_of)
+        # The engine is a pure function of the text: popular questions (asked word for word by
+        # many members) are matched once. Verdicts are immutable, so sharing them is safe.
+        self._match = lru_cache(maxsize=MATCH_CACHE)(engine.match)
+
+    def match_cache_info(self) -> Any:
+        """Return the match cache's hits, misses and size (functools' CacheInfo)."""
+        return self._match.cache_info()
 
     async def flush(self) -> None:
         """Write the questions asked but not yet stored."""
@@ -186,7 +196,7 @@ class QuestionService:
                 "too_long", self.texts.get("faqchat.too_long", lang, limit=MAX_QUESTION_CHARS)
             )
         with self.metrics.faq_matching():
-            match = self.engine.match(question)
+            match = self._match(question)
         if match.kind in ("greeting", "thanks", "empty"):
             return Reply(match.kind, render_answer(match, self.texts, lang))
         reply = await self._record(user_id, question, match, lang)
@@ -211,7 +221,7 @@ class QuestionService:
         """Return up to limit rendered answers for an inline query, best first (nothing kept)."""
         question = clean_question(text)[:MAX_QUESTION_CHARS]
         with self.metrics.faq_matching():
-            match = self.engine.match(question)
+            match = self._match(question)
         if match.kind != "answer" and match.kind != "not_covered":
             return []
         ranked = [(match.entry, match.confidence)] if match.entry is not None else []
