@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from jieba import get_module_res
 from faq_eval import evaluate, load_blind, load_cases
 
 from bot.faq.commands import main
@@ -272,3 +273,16 @@ def test_cli_json_batch_from_stdin() -> None:
     for line in lines:
         _check_json_shape(line)
     assert [line["answered"] for line in lines] == [True, False, False]
+
+
+def test_engine_cuts_with_the_shipped_pruned_dictionary(engine: FaqEngine) -> None:
+    """content/faq/jieba_dict.txt is jieba's dictionary minus its rarest words, regenerated."""
+    from tests.benchmarks.prune_jieba_dict import MIN_FREQ, TARGET, pruned
+
+    assert TARGET.read_bytes() == pruned()
+    freq = engine._tokenizer.FREQ
+    assert freq.get("科学技术") and freq.get("园区科协")  # jieba's word, and the FAQ's own
+    with get_module_res("dict.txt") as source:
+        entries = [line.split() for line in source.read().decode().splitlines()]
+    rare = next(w for w, f, *_ in entries if int(f) < MIN_FREQ and len(w) > 3)
+    assert not freq.get(rare)

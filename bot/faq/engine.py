@@ -15,7 +15,7 @@ from typing import Any, Literal
 import jieba
 from rapidfuzz import fuzz
 
-from bot.content import read_text, read_yaml
+from bot.content import content_root, read_text, read_yaml
 from bot.faq.normalize import fold, latin_words, normalize, strip
 from bot.faq.pinyin import syllables
 from bot.notice import Clause, Notice
@@ -23,6 +23,8 @@ from bot.notice import Clause, Notice
 MatchKind = Literal["answer", "not_covered", "greeting", "thanks", "empty"]
 
 MAX_ALTERNATIVES = 3
+# jieba's dictionary without its rarest words, under content/faq/ (see _dictionary).
+DICTIONARY = "jieba_dict.txt"
 
 # Token kinds and how much each counts in BM25: whole words carry meaning; character bigrams
 # and pinyin bigrams only rescue segmentation slips, typos and homophones.
@@ -283,7 +285,7 @@ class FaqEngine:
         self._lexicon.compile()
         self._smalltalk = smalltalk
         self.calibration = calibration
-        self._tokenizer = jieba.Tokenizer()
+        self._tokenizer = jieba.Tokenizer(_dictionary())
         self._tokenizer.initialize()
         if userdict.strip():
             self._tokenizer.load_userdict(io.StringIO(userdict))
@@ -683,6 +685,16 @@ class FaqEngine:
             else [(top, round(confidence, 4)), *alternatives][:MAX_ALTERNATIVES],
             kind="answer" if answered else "not_covered",
         )
+
+
+def _dictionary() -> str:
+    """Return the jieba dictionary to cut with: content's pruned one, else jieba's own.
+
+    content/faq/jieba_dict.txt is jieba's dictionary without its rarest words (see
+    tests/benchmarks/prune_jieba_dict.py): the same answers for 39 MB less memory.
+    """
+    node = content_root() / "faq" / DICTIONARY
+    return str(node) if node.is_file() else jieba.DEFAULT_DICT_NAME
 
 
 def _sound_keys(word: str) -> list[tuple[str, ...]]:
