@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from jieba import get_module_res
 from faq_eval import evaluate, load_blind, load_cases
+from jieba import get_module_res
 
 from bot.faq.commands import main
 from bot.faq.engine import FaqEngine
@@ -281,7 +281,8 @@ def test_engine_cuts_with_the_shipped_pruned_dictionary(engine: FaqEngine) -> No
 
     assert TARGET.read_bytes() == pruned()
     freq = engine._tokenizer.FREQ
-    assert freq.get("科学技术") and freq.get("园区科协")  # jieba's word, and the FAQ's own
+    assert freq.get("科学技术")  # a word of jieba's
+    assert freq.get("园区科协")  # the FAQ's own (userdict)
     with get_module_res("dict.txt") as source:
         entries = [line.split() for line in source.read().decode().splitlines()]
     rare = next(w for w, f, *_ in entries if int(f) < MIN_FREQ and len(w) > 3)
