@@ -127,6 +127,58 @@ def test_typos_homophones_pinyin_english(engine: FaqEngine, text: str, expected:
     assert match.entry.id == expected
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # What a term means that the notice only names: for a textbook, not for this notice.
+        "第一生产力是啥意思",
+        "请解释一下可持续发展战略",
+        "什么叫科教兴省",
+        "what is the scientific outlook on development",
+        # Facts the notice does not give, though the words match an entry.
+        "园区科协主席的名字叫什么",
+        "我们园区科协秘书长现在是谁",
+        "长春都有哪些高新技术企业",
+        "园区科协办公室的座机号码",
+        "科普活动下个月几号办",
+    ],
+)
+def test_what_the_notice_cannot_give_is_not_covered(engine: FaqEngine, text: str) -> None:
+    match = engine.match(text)
+    assert not match.answered
+    assert match.kind == "not_covered"
+    assert engine.features(text)[1]["not_asked"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The notice names its signer: the one person's name it can give.
+        ("签发人是谁", "who-signed-the-notice"),
+        ("签发人叫什么名字", "who-signed-the-notice"),
+        # Terms the FAQ is about are explained, even asked as "what is X".
+        ("什么是园区科协", "park-association-nature"),
+        ("建家交友活动是什么意思", "home-and-friends-activities"),
+        ("园区科协的指导思想是什么", "guiding-thought"),
+        # An entry that says plainly the notice sets no day or amount still answers.
+        ("职称申报几号截止", "title-deadline"),
+    ],
+)
+def test_named_facts_and_explained_terms_are_answered(
+    engine: FaqEngine, text: str, expected: str
+) -> None:
+    match = engine.match(text)
+    assert match.answered
+    assert match.entry is not None
+    assert match.entry.id == expected
+
+
+def test_intents_name_only_existing_entries(engine: FaqEngine) -> None:
+    ids = {e.id for e in engine.entries}
+    for _, answered_by in engine._intents.facts:
+        assert answered_by <= ids
+
+
 @pytest.mark.parametrize("text", ["职程", "zhicheng", "职称", "title"])
 def test_title_keyword_in_any_spelling_finds_a_title_entry(engine: FaqEngine, text: str) -> None:
     match = engine.match(text)
