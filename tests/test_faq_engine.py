@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from faq_eval import evaluate, load_blind, load_cases
+from faq_eval import BLIND2, evaluate, load_blind, load_cases
 
 from bot.faq.commands import main
 from bot.faq.engine import FaqEngine
@@ -23,8 +23,12 @@ ROOT = Path(__file__).resolve().parents[1]
 TOP1_FLOOR, TOP3_FLOOR, ANSWERED_FLOOR, OOS_CEILING = 0.93, 0.97, 0.87, 0.03
 # The blind set (tests/faq_blind.yaml) was written before any tuning and is never tuned on;
 # its floors sit a small margin under what it measured (top-1 96.5%, top-3 98.8%, answered
-# correctly 90.2%, out-of-scope wrongly answered 10.4%: above the 3% target, see the report).
-BLIND_TOP1, BLIND_TOP3, BLIND_ANSWERED, BLIND_OOS_CEILING = 0.94, 0.97, 0.87, 0.13
+# correctly 89.6%, out-of-scope wrongly answered 0.0% since the intent veto, 10.4% before).
+BLIND_TOP1, BLIND_TOP3, BLIND_ANSWERED, BLIND_OOS_CEILING = 0.94, 0.97, 0.87, 0.03
+# blind2 (tests/faq_blind2.yaml) was written before the intent veto and is never tuned on
+# either: top-1 90.8%, top-3 97.2%, answered correctly 78.0%, out-of-scope 3.5% (33.3% before).
+# Its top-1 is well under the 97% target: see the issue 3 report.
+BLIND2_TOP1, BLIND2_TOP3, BLIND2_ANSWERED, BLIND2_OOS_CEILING = 0.88, 0.95, 0.75, 0.06
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +108,19 @@ def test_blind_set_floors(engine: FaqEngine) -> None:
     assert report.top3 >= BLIND_TOP3, report.misses
     assert report.answered_correctly >= BLIND_ANSWERED, report.misses
     assert report.oos_answered <= BLIND_OOS_CEILING, report.misses
+
+
+def test_blind2_set_floors(engine: FaqEngine) -> None:
+    cases = load_blind(BLIND2)
+    assert sum(c.expected is not None for c in cases) >= 120
+    assert sum(c.expected is None for c in cases) >= 50
+    assert {i for c in cases for i in c.accepted} <= {e.id for e in engine.entries}
+    report = evaluate(engine, cases)
+    print(report.line("blind2"))
+    assert report.top1 >= BLIND2_TOP1, report.misses
+    assert report.top3 >= BLIND2_TOP3, report.misses
+    assert report.answered_correctly >= BLIND2_ANSWERED, report.misses
+    assert report.oos_answered <= BLIND2_OOS_CEILING, report.misses
 
 
 @pytest.mark.parametrize(
