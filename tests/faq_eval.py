@@ -12,6 +12,7 @@ from bot.faq.engine import FaqEngine
 
 DEVSET = Path(__file__).with_name("faq_devset.yaml")
 BLIND = Path(__file__).with_name("faq_blind.yaml")
+BLIND2 = Path(__file__).with_name("faq_blind2.yaml")
 HELD_OUT_PERCENT = 30
 
 
@@ -46,9 +47,9 @@ def load_cases(path: Path = DEVSET) -> list[Case]:
     return cases
 
 
-def load_blind() -> list[Case]:
-    """Return the blind set's cases: measured only, never tuned on."""
-    return load_cases(BLIND)
+def load_blind(path: Path = BLIND) -> list[Case]:
+    """Return a blind set's cases (the first unless told): measured only, never tuned on."""
+    return load_cases(path)
 
 
 @dataclass(frozen=True)

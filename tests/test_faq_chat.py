@@ -175,6 +175,20 @@ async def test_not_covered_hands_off_and_relays_the_secretary_reply(harness: Har
     assert len(h.api.messages_to(MEMBER)) == count
 
 
+async def test_meaning_of_a_term_the_notice_only_names_is_handed_off(harness: Harness) -> None:
+    h = harness
+    # 科学发展观 is in the notice's 宗旨, but the notice never says what it means.
+    (reply,) = sent(await h.text(MEMBER, "科学发展观具体指的是什么"))
+    assert reply.params["text"].startswith(t(h, "faq.not_covered"))
+    (row,) = await questions(h)
+    assert not row.answered
+    assert row.status == "open"
+    # The signer is named in the notice's header: that question is answered.
+    (reply,) = sent(await h.text(MEMBER, "签发人是谁"))
+    assert "曹军" in reply.params["text"]
+    assert (await questions(h))[1].entry_id == "who-signed-the-notice"
+
+
 async def test_hand_off_without_a_park_goes_to_the_admins(harness: Harness) -> None:
     h = harness
     await h.text(MEMBER, WEATHER)

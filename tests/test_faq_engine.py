@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from faq_eval import evaluate, load_blind, load_cases
+from faq_eval import BLIND2, evaluate, load_blind, load_cases
 from jieba import get_module_res
 
 from bot.faq.commands import main
@@ -24,8 +24,12 @@ ROOT = Path(__file__).resolve().parents[1]
 TOP1_FLOOR, TOP3_FLOOR, ANSWERED_FLOOR, OOS_CEILING = 0.93, 0.97, 0.87, 0.03
 # The blind set (tests/faq_blind.yaml) was written before any tuning and is never tuned on;
 # its floors sit a small margin under what it measured (top-1 96.5%, top-3 98.8%, answered
-# correctly 90.2%, out-of-scope wrongly answered 10.4%: above the 3% target, see the report).
-BLIND_TOP1, BLIND_TOP3, BLIND_ANSWERED, BLIND_OOS_CEILING = 0.94, 0.97, 0.87, 0.13
+# correctly 89.6%, out-of-scope wrongly answered 0.0% since the intent veto, 10.4% before).
+BLIND_TOP1, BLIND_TOP3, BLIND_ANSWERED, BLIND_OOS_CEILING = 0.94, 0.97, 0.87, 0.03
+# blind2 (tests/faq_blind2.yaml) was written before the intent veto and is never tuned on
+# either: top-1 90.8%, top-3 97.2%, answered correctly 78.0%, out-of-scope 3.5% (33.3% before).
+# Its top-1 is well under the 97% target: see the issue 3 report.
+BLIND2_TOP1, BLIND2_TOP3, BLIND2_ANSWERED, BLIND2_OOS_CEILING = 0.88, 0.95, 0.75, 0.06
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +111,19 @@ def test_blind_set_floors(engine: FaqEngine) -> None:
     assert report.oos_answered <= BLIND_OOS_CEILING, report.misses
 
 
+def test_blind2_set_floors(engine: FaqEngine) -> None:
+    cases = load_blind(BLIND2)
+    assert sum(c.expected is not None for c in cases) >= 120
+    assert sum(c.expected is None for c in cases) >= 50
+    assert {i for c in cases for i in c.accepted} <= {e.id for e in engine.entries}
+    report = evaluate(engine, cases)
+    print(report.line("blind2"))
+    assert report.top1 >= BLIND2_TOP1, report.misses
+    assert report.top3 >= BLIND2_TOP3, report.misses
+    assert report.answered_correctly >= BLIND2_ANSWERED, report.misses
+    assert report.oos_answered <= BLIND2_OOS_CEILING, report.misses
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -126,6 +143,58 @@ def test_typos_homophones_pinyin_english(engine: FaqEngine, text: str, expected:
     assert match.answered
     assert match.entry is not None
     assert match.entry.id == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # What a term means that the notice only names: for a textbook, not for this notice.
+        "第一生产力是啥意思",
+        "请解释一下可持续发展战略",
+        "什么叫科教兴省",
+        "what is the scientific outlook on development",
+        # Facts the notice does not give, though the words match an entry.
+        "园区科协主席的名字叫什么",
+        "我们园区科协秘书长现在是谁",
+        "长春都有哪些高新技术企业",
+        "园区科协办公室的座机号码",
+        "科普活动下个月几号办",
+    ],
+)
+def test_what_the_notice_cannot_give_is_not_covered(engine: FaqEngine, text: str) -> None:
+    match = engine.match(text)
+    assert not match.answered
+    assert match.kind == "not_covered"
+    assert engine.features(text)[1]["not_asked"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The notice names its signer: the one person's name it can give.
+        ("签发人是谁", "who-signed-the-notice"),
+        ("签发人叫什么名字", "who-signed-the-notice"),
+        # Terms the FAQ is about are explained, even asked as "what is X".
+        ("什么是园区科协", "park-association-nature"),
+        ("建家交友活动是什么意思", "home-and-friends-activities"),
+        ("园区科协的指导思想是什么", "guiding-thought"),
+        # An entry that says plainly the notice sets no day or amount still answers.
+        ("职称申报几号截止", "title-deadline"),
+    ],
+)
+def test_named_facts_and_explained_terms_are_answered(
+    engine: FaqEngine, text: str, expected: str
+) -> None:
+    match = engine.match(text)
+    assert match.answered
+    assert match.entry is not None
+    assert match.entry.id == expected
+
+
+def test_intents_name_only_existing_entries(engine: FaqEngine) -> None:
+    ids = {e.id for e in engine.entries}
+    for _, answered_by in engine._intents.facts:
+        assert answered_by <= ids
 
 
 @pytest.mark.parametrize("text", ["职程", "zhicheng", "职称", "title"])

@@ -266,6 +266,78 @@ class _Smalltalk:
         return "greeting"
 
 
+# Terms an FAQ question quotes (“”) are what that entry explains.
+_QUOTED = re.compile("\u201c([^\u201d]+)\u201d")
+
+
+@dataclass
+class _Intents:
+    """What a question asks for, from content/faq/intents.yaml, all in normalised form."""
+
+    prefix: re.Pattern[str] | None = None
+    suffix: re.Pattern[str] | None = None
+    english: re.Pattern[str] | None = None
+    named_only: re.Pattern[str] | None = None
+    explained: re.Pattern[str] | None = None
+    facts: list[tuple[re.Pattern[str], frozenset[str]]] = field(default_factory=list)
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any], quoted: Iterable[str]) -> _Intents:
+        """Build the detectors from the YAML mapping and the terms FAQ questions quote."""
+        definition = data.get("definition") or {}
+        particles = _alternation(normalize(p) for p in definition.get("particles") or ())
+        tail = f"(?:{particles.pattern})*$" if particles is not None else "$"
+        suffix = _alternation(normalize(p) for p in definition.get("suffixes") or ())
+        english = sorted((_latin_key(p) for p in definition.get("english") or ()), key=len)
+        facts = []
+        for fact in (data.get("facts") or {}).values():
+            pieces = [re.escape(normalize(p)) for p in fact.get("phrases") or () if normalize(p)]
+            pieces += [str(p) for p in fact.get("patterns") or ()]
+            if pieces:
+                pattern = re.compile("|".join(sorted(pieces, key=len, reverse=True)))
+                facts.append((pattern, frozenset(str(i) for i in fact.get("answered_by") or ())))
+        return cls(
+            prefix=_alternation(normalize(p) for p in definition.get("prefixes") or ()),
+            suffix=re.compile(f"(?:{suffix.pattern}){tail}") if suffix is not None else None,
+            english=re.compile(
+                r"^\W*(?:"
+                + "|".join(r"[\s'\u2019]*".join(map(re.escape, e.split())) for e in english[::-1])
+                + r")(?![a-z0-9])"
+            )
+            if english
+            else None,
+            named_only=_alternation(normalize(t) for t in definition.get("named_only") or ()),
+            explained=_alternation(
+                normalize(t) for t in (*(definition.get("explained") or ()), *quoted)
+            ),
+            facts=facts,
+        )
+
+    def fact_unanswered(self, plain: str, entry_id: str) -> bool:
+        """Return whether the question asks for a fact the matched entry cannot give."""
+        return any(
+            entry_id not in answered_by and pattern.search(plain)
+            for pattern, answered_by in self.facts
+        )
+
+    def subject(self, plain: str, folded: str) -> str | None:
+        """Return the term a "what is X" question asks about, or None for other questions."""
+        if self.english is not None:
+            found = self.english.search(folded)
+            if found is not None:
+                return folded[found.end() :]
+        subject = None
+        if self.suffix is not None:
+            found = self.suffix.search(plain)
+            if found is not None and found.start() > 0:
+                subject = plain[: found.start()]
+        if self.prefix is not None:
+            found = self.prefix.search(subject or plain)
+            if found is not None:
+                subject = (subject or plain)[found.end() :]
+        return subject or None
+
+
 class FaqEngine:
     """The FAQ with its search index; build it once with `load` and share it."""
 
@@ -277,6 +349,7 @@ class FaqEngine:
         smalltalk: _Smalltalk,
         calibration: Calibration,
         userdict: str,
+        intents: dict[str, Any] | None = None,
     ) -> None:
         self.notice = notice
         self.entries = entries
@@ -293,6 +366,8 @@ class FaqEngine:
             if len(term) > 1 and not term.isascii():
                 self._tokenizer.add_word(term, freq=50_000)
         self._build_index()
+        quoted = (q for e in entries for q in _QUOTED.findall(e.question))
+        self._intents = _Intents.from_data(intents or {}, quoted)
 
     @classmethod
     def load(cls) -> FaqEngine:
@@ -322,7 +397,8 @@ class FaqEngine:
             threshold=float(raw_cal.get("threshold", 0.5)),
         )
         userdict = _optional(read_text, "userdict.txt") or ""
-        return cls(notice, entries, lexicon, smalltalk, calibration, userdict)
+        intents = _optional(read_yaml, "intents.yaml") or {}
+        return cls(notice, entries, lexicon, smalltalk, calibration, userdict, intents)
 
     # -- index -----------------------------------------------------------------------------
 
@@ -557,6 +633,7 @@ class FaqEngine:
             # The margin relative to the best score: a lead of 0.3 means more at 0.8 than at 2.5.
             "lead": (best - runner) / best if best > 0 else 0.0,
             "out_of_scope": self._out_of_scope(plain, text),
+            "not_asked": self._not_asked(text, top),
         }
         return ranked, features
 
@@ -656,6 +733,32 @@ class FaqEngine:
             return 1.0
         return 1.0 if any(w in self._lexicon.out_of_scope for w in latin_words(text)) else 0.0
 
+    def _not_asked(self, text: str, top: int) -> float:
+        """Return 1.0 when the question asks for what the notice cannot give.
+
+        That is a fact the best entry does not give (a name, a phone number, a list of
+        companies, a day, an amount), or what a term means that the notice only names.
+        """
+        folded = fold(text)
+        plain = strip(folded)
+        intents = self._intents
+        if intents.fact_unanswered(plain, self.entries[top].id):
+            return 1.0
+        subject = intents.subject(plain, folded)
+        if subject is None or intents.named_only is None:
+            return 0.0
+        rest = intents.named_only.sub(" ", strip(subject))
+        if rest == strip(subject):
+            return 0.0
+        # "What does 科学发展观 in the 宗旨 mean" still asks about the 宗旨, which is covered.
+        explained = intents.explained
+        if explained is not None and any(
+            explained.search(part) or explained.search(self._prepare(part))
+            for part in rest.split()
+        ):
+            return 0.0
+        return 1.0
+
     def match(self, text: str) -> Match:
         """Return the best entry for a question, or why there is none."""
         plain = normalize(text)
@@ -673,9 +776,13 @@ class FaqEngine:
             for i, score in ranked[1 : MAX_ALTERNATIVES + 1]
             if score > 0
         ]
-        # A topic the notice never deals with is a rule, not evidence to weigh: no amount of
-        # park-association words in the question makes the notice answer it.
-        answered = confidence >= self.calibration.threshold and not features["out_of_scope"]
+        # A topic the notice never deals with, or a fact or meaning it never gives, is a rule,
+        # not evidence to weigh: no amount of park-association words makes the notice answer it.
+        answered = (
+            confidence >= self.calibration.threshold
+            and not features["out_of_scope"]
+            and not features["not_asked"]
+        )
         return Match(
             entry=top if answered else None,
             confidence=round(confidence, 4),

@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from faq_eval import evaluate, load_blind, load_cases  # noqa: E402
+from faq_eval import BLIND2, evaluate, load_blind, load_cases  # noqa: E402
 
 from bot.faq.engine import FaqEngine  # noqa: E402
 
@@ -34,12 +34,13 @@ def main() -> int:
         ("all", cases),
     ):
         print(evaluate(engine, part).line(name))
-    # The blind set is measured here and never tuned on.
-    blind = evaluate(engine, load_blind())
-    print(blind.line("blind"))
-    if "-v" in sys.argv:
-        for question, expected, got in blind.misses:
-            print(f"  blind miss: {question!r} expected {expected} got {got}")
+    # The blind sets are measured here and never tuned on.
+    for name, path in (("blind", None), ("blind2", BLIND2)):
+        blind = evaluate(engine, load_blind() if path is None else load_blind(path))
+        print(blind.line(name))
+        if "-v" in sys.argv:
+            for question, expected, got in blind.misses:
+                print(f"  {name} miss: {question!r} expected {expected} got {got}")
     questions = [c.question for c in cases]
     for question in questions:
         engine.match(question)  # warm caches

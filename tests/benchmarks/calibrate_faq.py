@@ -54,7 +54,7 @@ def main() -> int:
             continue
         ranked, features = engine.features(case.question)
         right = case.expected is not None and engine.entries[ranked[0][0]].id == case.expected
-        if features["out_of_scope"]:
+        if features["out_of_scope"] or features["not_asked"]:
             # The engine refuses these by rule; they would only teach the fit that rule again.
             continue
         rows.append(([features[f] for f in FEATURES], int(right), case.expected is None))
