@@ -25,6 +25,7 @@ BOT_USERNAME = "parkbot_local_bot"
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
+JSON_HEADERS = {"content-type": "application/json"}
 
 # Parameters Telegram takes as plain strings even when they look like JSON numbers.
 _STRING_PARAMS = {
@@ -171,7 +172,7 @@ class LocalBotApi:
         for listener in self.listeners:
             listener(call, message)
         await asyncio.sleep(0)
-        return httpx.Response(200, json={"ok": True, "result": result})
+        return _json_response(200, {"ok": True, "result": result})
 
     def _take_failure(self, method: str, chat_id: int | None) -> _Failure | None:
         for failure in self._failures:
@@ -340,7 +341,13 @@ def _error(
     body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
     if parameters:
         body["parameters"] = parameters
-    return httpx.Response(code, json=body)
+    return _json_response(code, body)
+
+
+def _json_response(status: int, body: dict[str, Any]) -> httpx.Response:
+    """Return a JSON response as Telegram sends it: UTF-8 text, not \\u escapes."""
+    content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    return httpx.Response(status, content=content, headers=JSON_HEADERS)
 
 
 def _utf16_len(text: str) -> int:
