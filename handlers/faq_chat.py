@@ -9,6 +9,8 @@ Answering from /unanswered (state diagram):
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -47,6 +49,7 @@ NT_CLAUSE = "nt:c:"
 
 ANSWERING = 0
 ANSWER_KEY = "faq_answer_question"
+CONVERSATIONS_KEY = "faq_conversation_handlers"
 UNANSWERED_QUOTE = 80
 BUTTON_LABEL = 60
 
@@ -99,19 +102,30 @@ async def _send_reply(message: Message, reply: Reply, ctx: Ctx) -> None:
 
 def _in_conversation(update: Update, ctx: Ctx) -> bool:
     """Return whether the user is inside a conversation that did not claim this message."""
-    for group in ctx.application.handlers.values():
-        for handler in group:
-            if not isinstance(handler, ConversationHandler):
-                continue
-            # PTB has no public "is this key in a conversation" call; _get_key and
-            # _conversations are the same data its check_update reads.
-            try:
-                key = handler._get_key(update)
-            except RuntimeError:
-                continue
-            if key in handler._conversations:
-                return True
+    for handler in _conversations(ctx):
+        # PTB has no public "is this key in a conversation" call; _get_key and
+        # _conversations are the same data its check_update reads.
+        try:
+            key = handler._get_key(update)
+        except RuntimeError:
+            continue
+        if key in handler._conversations:
+            return True
     return False
+
+
+def _conversations(ctx: Ctx) -> list[ConversationHandler[Any]]:
+    """Return the application's conversation handlers (found once: handlers are fixed at start)."""
+    found: list[ConversationHandler[Any]] | None = ctx.bot_data.get(CONVERSATIONS_KEY)
+    if found is None:
+        found = [
+            h
+            for group in ctx.application.handlers.values()
+            for h in group
+            if isinstance(h, ConversationHandler)
+        ]
+        ctx.bot_data[CONVERSATIONS_KEY] = found
+    return found
 
 
 async def on_text(update: Update, ctx: Ctx) -> None:
