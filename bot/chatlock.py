@@ -17,8 +17,10 @@ log = logging.getLogger(__name__)
 # bigint form bot/leader.py uses, so a chat id can never collide with the clock's key.
 CHAT_LOCK_SPACE = 0x63686174  # "chat"
 LOCK_CONNECTIONS = 16
-LOCK = "SELECT pg_advisory_lock($1::int, $2::int)"
-UNLOCK = "SELECT pg_advisory_unlock($1::int, $2::int)"
+# Plain SQL with the two integers in it: the simple-query protocol is one message each way,
+# no prepared statement. Both values are ints (never text), so nothing can be injected.
+LOCK = "SELECT pg_advisory_lock({space:d}, {key:d})"
+UNLOCK = "SELECT pg_advisory_unlock({space:d}, {key:d})"
 
 
 def chat_lock_key(chat_id: int) -> int:
@@ -66,12 +68,12 @@ class ChatLocks:
             # handling would cost more CPU than the round trips themselves.
             raw = (await conn.get_raw_connection()).driver_connection
             assert raw is not None  # an open asyncpg connection
-            await raw.execute(LOCK, CHAT_LOCK_SPACE, key)
+            await raw.execute(LOCK.format(space=CHAT_LOCK_SPACE, key=key))
             try:
                 yield conn
             finally:
                 try:
-                    await raw.execute(UNLOCK, CHAT_LOCK_SPACE, key)
+                    await raw.execute(UNLOCK.format(space=CHAT_LOCK_SPACE, key=key))
                 except Exception:
                     # Closing the connection below (invalidated) releases the lock anyway.
                     log.warning("could not release a chat lock", exc_info=True)
