@@ -100,6 +100,7 @@ class LocalBotApi:
         self.blocked: set[int] = set()
         self.listeners: list[Callable[[ApiCall, dict[str, Any] | None], None]] = []
         self._failures: list[_Failure] = []
+        self._gates: dict[str, asyncio.Event] = {}
         self._message_ids = itertools.count(1000)
         self._file_ids = itertools.count(1)
         self.webhook: dict[str, Any] = {}
@@ -119,6 +120,11 @@ class LocalBotApi:
         if kind not in ERRORS and kind not in ("retry_after", "timeout"):
             raise ValueError(f"unknown failure kind {kind!r}")
         self._failures.append(_Failure(method, kind, chat_id, retry_after, times))
+
+    def hold(self, method: str) -> asyncio.Event:
+        """Keep calls of method waiting (as a slow Telegram would) until the event is set."""
+        gate = self._gates[method] = asyncio.Event()
+        return gate
 
     def calls_to(self, method: str) -> list[ApiCall]:
         """Return the calls of one method."""
@@ -154,6 +160,9 @@ class LocalBotApi:
     async def handle(self, request: httpx.Request) -> httpx.Response:
         """Answer one HTTP request the way api.telegram.org would."""
         method = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+        gate = self._gates.get(method)
+        if gate is not None:
+            await gate.wait()
         params, files = _parse_body(request)
         call = ApiCall(method, params, files)
         self.calls.append(call)

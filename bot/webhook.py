@@ -71,7 +71,18 @@ async def _accept_update(
     except (ValueError, TypeError, KeyError) as exc:
         log.warning("rejected a webhook body: %s", exc)
         return web.json_response({"ok": False, "error": "bad update"}, status=400)
-    await application.update_queue.put(update)
+    # Handled before Telegram hears "200": a process killed mid-update never answers, so
+    # Telegram delivers the update again (to whichever process nginx picks). Errors inside
+    # handlers are the error handler's (the user gets an apology, Telegram a 200); a failure
+    # around them (the database gone while taking the chat lock) is a 500, and a redelivery.
+    try:
+        processor = application.update_processor
+        await processor.process_update(update, application.process_update(update))
+    except Exception:
+        log.exception(
+            "update %s failed outside its handlers; Telegram will resend it", update.update_id
+        )
+        return web.json_response({"ok": False, "error": "not processed"}, status=500)
     return web.json_response({"ok": True})
 
 
