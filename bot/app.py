@@ -15,7 +15,7 @@ from bot.services import Services
 from handlers import build_handlers
 from handlers.context import SERVICES_KEY, Ctx
 from handlers.errors import on_error
-from handlers.jobs import LEADER_KEY, tick
+from handlers.jobs import tick
 from handlers.menu import sync_all_commands
 from handlers.notify import OUTBOX_LOOP_KEY, start_outbox_loop, stop_outbox_loop
 from handlers.persistence import DbPersistence
@@ -111,9 +111,9 @@ async def _post_init(app: ParkApp) -> None:
 
 
 async def _post_shutdown(app: ParkApp) -> None:
-    leader = app.bot_data.get(LEADER_KEY)
-    if leader is not None:
-        await leader.release()
+    services: Services = app.bot_data[SERVICES_KEY]
+    if services.leader is not None:
+        await services.leader.release()
 
 
 ALLOWED_UPDATES = Update.ALL_TYPES

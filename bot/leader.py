@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from sqlalchemy import text
@@ -21,11 +22,17 @@ class ClockLeader:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._conn: AsyncConnection | None = None
+        # The clock and the outbox loop both ask; one connection serves one query at a time.
+        self._lock = asyncio.Lock()
 
     async def is_leader(self) -> bool:
         """Return whether this process runs the clock now (trying to take it if free)."""
         if self.db.is_sqlite:
             return True
+        async with self._lock:
+            return await self._check()
+
+    async def _check(self) -> bool:
         if self._conn is not None:
             try:
                 await self._conn.execute(text("SELECT 1"))
@@ -49,6 +56,10 @@ class ClockLeader:
 
     async def release(self) -> None:
         """Give the lock up (shutdown)."""
+        async with self._lock:
+            await self._unlock()
+
+    async def _unlock(self) -> None:
         if self._conn is not None:
             try:
                 await self._conn.execute(

@@ -15,6 +15,7 @@ from bot.events.notify import OutboxBroadcaster
 from bot.faq import engine_singleton
 from bot.faq.engine import FaqEngine
 from bot.faq.questions import QuestionService
+from bot.leader import ClockLeader
 from bot.members.campaigns import CampaignsService
 from bot.members.notify import Notifier
 from bot.members.service import MembersService
@@ -57,6 +58,7 @@ class Services:
     robots: RobotsService | None = None
     events: EventsFeature | None = None
     reports: ReportsService | None = None
+    leader: ClockLeader | None = None
 
     @classmethod
     def create(cls, config: Config, *, clock: Clock | None = None) -> Services:
@@ -75,6 +77,9 @@ class Services:
         # Every broadcast to parks also reaches their group robots, added here in one place.
         outbox = Outbox(db, clock, robots=robots, metrics=metrics)
         notifier = Notifier(db, texts, senders)
+        # One process at a time runs the clock and sends broadcasts: Telegram's ~30 messages a
+        # second are per bot, so two senders pacing themselves at 25/s each would exceed it.
+        leader = ClockLeader(db)
         return cls(
             config=config,
             db=db,
@@ -99,6 +104,7 @@ class Services:
                 process_owner(),
                 on_unreachable=users.mark_unreachable,
                 metrics=metrics,
+                gate=leader.is_leader,
             ),
             robots=robots,
             # Event notices are outbox broadcasts; the outbox worker paces and delivers them.
@@ -111,6 +117,7 @@ class Services:
                 robot_sender=senders["robot"],
                 metrics=metrics,
             ),
+            leader=leader,
         )
 
     async def start(self) -> None:

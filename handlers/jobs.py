@@ -13,21 +13,20 @@ from handlers.context import Ctx
 
 log = logging.getLogger(__name__)
 
-LEADER_KEY = "clock_leader"
-
 
 async def tick(ctx: Ctx) -> None:
     """Run due work if this process holds the clock."""
-    leader: ClockLeader = ctx.application.bot_data.setdefault(
-        LEADER_KEY, ClockLeader(ctx.services.db)
-    )
-    metrics = ctx.services.metrics
+    services = ctx.services
+    if services.leader is None:
+        services.leader = ClockLeader(services.db)
+    leader = services.leader
+    metrics = services.metrics
     try:
         leading = await leader.is_leader()
         metrics.set_clock_leader(leading)
         if not leading:
             return
-        await ctx.services.tick()
+        await services.tick()
         metrics.clock_tick()
     except Exception:
         # A failed tick must not stop the clock: what was due is still due next tick.

@@ -626,3 +626,72 @@ async def test_recover_leaves_live_processes_rows_alone_on_postgresql(db: Databa
     clock.advance(timedelta(minutes=3))  # alive's lease ran out: it is dead after all
     await worker(db, sender, clock, owner="restarted").recover()
     assert await states(db) == {"1": "uncertain", "2": "pending"}
+
+
+async def test_only_the_clock_holder_sends_and_a_standby_takes_over(db: Database) -> None:
+    """Telegram's ~30/s is per bot: one process sends at a time, the clock holder's."""
+    if db.is_sqlite:
+        pytest.skip("several processes need PostgreSQL")
+    from bot.leader import ClockLeader
+
+    class RealClock:
+        def now(self) -> datetime:
+            return datetime.now(UTC)
+
+    class Recording:
+        channel = "telegram"
+
+        def __init__(self) -> None:
+            self.delivered: Counter[str] = Counter()
+
+        def limits(self, address: str) -> tuple[Limit, ...]:
+            return ()
+
+        async def send(self, address: str, message: OutgoingMessage) -> SendResult:
+            self.delivered[address] += 1
+            return SendResult()
+
+    clock = RealClock()
+    other = Database(db.url)  # a second process's engine
+    leaders = [ClockLeader(db), ClockLeader(other)]
+    senders = [Recording(), Recording()]
+    settings = WorkerSettings(batch_size=10, idle_poll=0.05)
+    workers = [
+        OutboxWorker(d, {"telegram": s}, clock, f"p{n}", settings=settings, gate=lead.is_leader)
+        for n, (d, s, lead) in enumerate(zip((db, other), senders, leaders, strict=True))
+    ]
+    assert await leaders[0].is_leader()  # process 0 runs the clock
+    stops = [asyncio.Event(), asyncio.Event()]
+    loops = [
+        asyncio.create_task(w.run_forever(stop)) for w, stop in zip(workers, stops, strict=True)
+    ]
+    outbox = Outbox(db, clock)
+
+    async def sent(bid: int, count: int) -> None:
+        async with asyncio.timeout(20):
+            while (await outbox.status(bid)).sent < count:  # noqa: ASYNC110 (rows in the DB)
+                await asyncio.sleep(0.05)
+
+    try:
+        first = await outbox.create_broadcast(
+            kind="notice", created_by=1, message=MSG, recipients=people(*range(1, 51))
+        )
+        await sent(first, 50)
+        assert senders[0].delivered == Counter({str(i): 1 for i in range(1, 51)})
+        assert not senders[1].delivered  # the standby's loop never sent
+
+        await leaders[0].release()  # the holder goes away (its process stops)
+        stops[0].set()
+        second = await outbox.create_broadcast(
+            kind="notice", created_by=1, message=MSG, recipients=people(*range(51, 81))
+        )
+        await sent(second, 30)
+        assert senders[1].delivered == Counter({str(i): 1 for i in range(51, 81)})
+        assert sum(senders[0].delivered.values()) == 50
+    finally:
+        for stop in stops:
+            stop.set()
+        await asyncio.gather(*loops)
+        for lead in leaders:
+            await lead.release()
+        await other.dispose()

@@ -93,8 +93,11 @@ class OutboxWorker:
         timer: Callable[[], float] | None = None,
         on_unreachable: Callable[[int], Awaitable[None]] | None = None,
         metrics: Metrics | None = None,
+        gate: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
         self.db = db
+        # The background loop sends only while gate says so (the clock holder's process).
+        self._gate = gate
         self.senders = senders
         self.clock = clock
         self.owner = owner
@@ -153,7 +156,7 @@ class OutboxWorker:
         await self.recover()
         while not stop.is_set():
             try:
-                handled = await self.run_once()
+                handled = await self.run_once() if await self._may_send() else 0
                 if not handled:
                     await self._sweep_stale_sends()
             except Exception:  # keep delivering after a database hiccup; the rows are safe
@@ -162,6 +165,9 @@ class OutboxWorker:
             if not handled:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.settings.idle_poll)
+
+    async def _may_send(self) -> bool:
+        return self._gate is None or await self._gate()
 
     @property
     def running(self) -> bool:
