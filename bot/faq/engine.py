@@ -212,12 +212,33 @@ class _Lexicon:
         )
         words = sorted(self.latin, key=len, reverse=True)
         if words:
-            alternatives = "|".join(r"[\s\-_.]*".join(map(re.escape, w.split())) for w in words)
+            alternatives = "|".join(map(_latin_alternative, words))
             self.latin_pattern = re.compile(rf"(?<![a-z0-9])(?:{alternatives})(?![a-z0-9])")
 
     def latin_canonical(self, phrase: str) -> str:
         """Return the canonical term of a matched English or pinyin phrase."""
-        return self.latin.get(_latin_key(phrase), "")
+        key = _latin_key(phrase)
+        if key in self.latin:
+            return self.latin[key]
+        for ending in INFLECTIONS:
+            if key.endswith(ending) and key[: -len(ending)] in self.latin:
+                return self.latin[key[: -len(ending)]]
+        return ""
+
+
+# English words are listed in their base form; these endings match too ("seminars",
+# "approved", "founding"), on words long enough not to turn "a" into "as".
+INFLECTIONS = ("ing", "es", "ed", "s", "d")
+INFLECTED_LENGTH = 4
+
+
+def _latin_alternative(phrase: str) -> str:
+    """Return the regex of a listed English or pinyin phrase, inflections of its last word too."""
+    parts = phrase.split()
+    body = r"[\s\-_.]*".join(map(re.escape, parts))
+    if len(parts[-1]) >= INFLECTED_LENGTH and parts[-1].isalpha():
+        body += "(?:" + "|".join(INFLECTIONS) + ")?"
+    return body
 
 
 def _latin_key(phrase: str) -> str:
