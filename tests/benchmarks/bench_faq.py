@@ -39,7 +39,7 @@ def main() -> int:
         blind = evaluate(engine, load_blind() if path is None else load_blind(path))
         print(blind.line(name))
         # blind3 is the honest one: its misses are listed only with -v3, once the work is done.
-        if "-v" in sys.argv and name != "blind3" or "-v3" in sys.argv:
+        if ("-v" in sys.argv and name != "blind3") or "-v3" in sys.argv:
             for question, expected, got in blind.misses:
                 print(f"  {name} miss: {question!r} expected {expected} got {got}")
     questions = [c.question for c in cases]
