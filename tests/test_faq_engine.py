@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from faq_eval import BLIND2, evaluate, load_blind, load_cases
+from faq_eval import BLIND2, BLIND3, evaluate, load_blind, load_cases
 from jieba import get_module_res
 
 from bot.faq.commands import main
@@ -19,17 +19,22 @@ from bot.texts import Texts
 
 ROOT = Path(__file__).resolve().parents[1]
 # Floors just under what the engine measurably reaches on the dev set (bench_faq.py prints the
-# figures: top-1 97.6% tuning / 95.7% held-out, answered correctly 94.8% / 89.9%); the project's
-# target of top-1 >= 97% is met on the tuning part, not yet on the held-out one.
-TOP1_FLOOR, TOP3_FLOOR, ANSWERED_FLOOR, OOS_CEILING = 0.93, 0.97, 0.87, 0.03
+# figures: top-1 95.6% tuning / 95.3% held-out, answered correctly 88.1% / 90.0%). The dev set
+# grew by 157 harder questions in the faq-rank work (whole English questions, long
+# self-introductions, traditional word choices, wrong-level bodies); the 97% target is not met.
+TOP1_FLOOR, TOP3_FLOOR, ANSWERED_FLOOR, OOS_CEILING = 0.94, 0.98, 0.87, 0.03
 # The blind set (tests/faq_blind.yaml) was written before any tuning and is never tuned on;
 # its floors sit a small margin under what it measured (top-1 96.5%, top-3 98.8%, answered
-# correctly 89.6%, out-of-scope wrongly answered 0.0% since the intent veto, 10.4% before).
-BLIND_TOP1, BLIND_TOP3, BLIND_ANSWERED, BLIND_OOS_CEILING = 0.94, 0.97, 0.87, 0.03
+# correctly 90.8%, out-of-scope wrongly answered 0.0% since the intent veto, 10.4% before).
+BLIND_TOP1, BLIND_TOP3, BLIND_ANSWERED, BLIND_OOS_CEILING = 0.95, 0.98, 0.88, 0.03
 # blind2 (tests/faq_blind2.yaml) was written before the intent veto and is never tuned on
-# either: top-1 90.8%, top-3 97.2%, answered correctly 78.0%, out-of-scope 3.5% (33.3% before).
-# Its top-1 is well under the 97% target: see the issue 3 report.
-BLIND2_TOP1, BLIND2_TOP3, BLIND2_ANSWERED, BLIND2_OOS_CEILING = 0.88, 0.95, 0.75, 0.06
+# either: top-1 92.9%, top-3 97.9%, answered correctly 79.4%, out-of-scope 5.3% (33.3% before).
+BLIND2_TOP1, BLIND2_TOP3, BLIND2_ANSWERED, BLIND2_OOS_CEILING = 0.91, 0.96, 0.77, 0.06
+# blind3 (tests/faq_blind3.yaml) was written before the faq-rank work and is never tuned on:
+# top-1 89.0%, top-3 95.5%, answered correctly 71.0%, out-of-scope 10.2% (85.2%, 91.6%, 65.2%
+# and 10.2% before that work). Its failures print only the figures, not the questions: reading
+# them would make it one more set tuned on.
+BLIND3_TOP1, BLIND3_TOP3, BLIND3_ANSWERED, BLIND3_OOS_CEILING = 0.87, 0.94, 0.69, 0.12
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +127,20 @@ def test_blind2_set_floors(engine: FaqEngine) -> None:
     assert report.top3 >= BLIND2_TOP3, report.misses
     assert report.answered_correctly >= BLIND2_ANSWERED, report.misses
     assert report.oos_answered <= BLIND2_OOS_CEILING, report.misses
+
+
+def test_blind3_set_floors(engine: FaqEngine) -> None:
+    cases = load_blind(BLIND3)
+    assert sum(c.expected is not None for c in cases) >= 150
+    assert sum(c.expected is None for c in cases) >= 45
+    assert {i for c in cases for i in c.accepted} <= {e.id for e in engine.entries}
+    report = evaluate(engine, cases)
+    line = report.line("blind3")
+    print(line)
+    assert report.top1 >= BLIND3_TOP1, line
+    assert report.top3 >= BLIND3_TOP3, line
+    assert report.answered_correctly >= BLIND3_ANSWERED, line
+    assert report.oos_answered <= BLIND3_OOS_CEILING, line
 
 
 @pytest.mark.parametrize(

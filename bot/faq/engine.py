@@ -39,6 +39,11 @@ CLIP = 2.0
 # How the ranking signals add up (tuned on the dev set's tuning part).
 W_PRIMARY, W_PHRASING, W_SECONDARY, W_FUZZY = 0.6, 0.3, 0.4, 0.6
 W_DICE = 0.6
+# A message longer than LONG_MESSAGE characters is read as an introduction and a question:
+# its last clauses (at least FOCUS_LENGTH characters) are the question, and what only the
+# introduction says weighs CONTEXT_WEIGHT.
+LONG_MESSAGE, FOCUS_LENGTH, CONTEXT_WEIGHT = 24, 10, 0.5
+_CLAUSE_BREAK = re.compile(r"[,，。.？?！!；;：:\n…~～]+")
 
 
 @dataclass(frozen=True)
@@ -212,12 +217,33 @@ class _Lexicon:
         )
         words = sorted(self.latin, key=len, reverse=True)
         if words:
-            alternatives = "|".join(r"[\s\-_.]*".join(map(re.escape, w.split())) for w in words)
+            alternatives = "|".join(map(_latin_alternative, words))
             self.latin_pattern = re.compile(rf"(?<![a-z0-9])(?:{alternatives})(?![a-z0-9])")
 
     def latin_canonical(self, phrase: str) -> str:
         """Return the canonical term of a matched English or pinyin phrase."""
-        return self.latin.get(_latin_key(phrase), "")
+        key = _latin_key(phrase)
+        if key in self.latin:
+            return self.latin[key]
+        for ending in INFLECTIONS:
+            if key.endswith(ending) and key[: -len(ending)] in self.latin:
+                return self.latin[key[: -len(ending)]]
+        return ""
+
+
+# English words are listed in their base form; these endings match too ("seminars",
+# "approved", "founding"), on words long enough not to turn "a" into "as".
+INFLECTIONS = ("ing", "es", "ed", "s", "d")
+INFLECTED_LENGTH = 4
+
+
+def _latin_alternative(phrase: str) -> str:
+    """Return the regex of a listed English or pinyin phrase, inflections of its last word too."""
+    parts = phrase.split()
+    body = r"[\s\-_.]*".join(map(re.escape, parts))
+    if len(parts[-1]) >= INFLECTED_LENGTH and parts[-1].isalpha():
+        body += "(?:" + "|".join(INFLECTIONS) + ")?"
+    return body
 
 
 def _latin_key(phrase: str) -> str:
@@ -578,6 +604,15 @@ class FaqEngine:
         plain = self._prepare(text, correct=True)
         words = self._words(plain)
         query = self._query(plain, words)
+        focus = self._focus(text)
+        if focus is not None:
+            # A long message introduces the asker before it asks: what only the introduction
+            # says counts for less, so "I work in the city association's office" does not
+            # outweigh the question at its end.
+            focus_words = self._words(focus)
+            asked = set(self._tokens(focus, focus_words, rescue=True))
+            query = {t: w if t in asked else w * CONTEXT_WEIGHT for t, w in query.items()}
+            words = focus_words
         primary = self._primary.score(query)
         secondary = self._secondary.score(query)
         ideal = self._primary.ideal(query) or 1.0
@@ -636,6 +671,25 @@ class FaqEngine:
             "not_asked": self._not_asked(text, top),
         }
         return ranked, features
+
+    def _focus(self, text: str) -> str | None:
+        """Return the prepared question part of a long message, or None for a short one.
+
+        That is its last clause, with the clauses before it while that is shorter than
+        FOCUS_LENGTH characters.
+        """
+        folded = fold(text)
+        if len(folded) <= LONG_MESSAGE:
+            return None
+        parts = [p for p in _CLAUSE_BREAK.split(folded) if strip(p)]
+        if len(parts) < 2:
+            return None
+        tail = parts.pop()
+        while parts and len(strip(tail)) < FOCUS_LENGTH:
+            tail = parts.pop() + tail
+        if not parts:
+            return None
+        return self._prepare(tail, correct=True)
 
     def _fuzzy(self, plain: str, primary: list[float], secondary: list[float]) -> list[float]:
         """Return each entry's best character-level similarity to one of its questions."""
