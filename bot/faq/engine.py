@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import io
 import itertools
 import logging
@@ -32,6 +33,8 @@ WORD, BIGRAM, PINYIN = "w:", "b:", "p:"
 TOKEN_WEIGHT = {WORD: 1.0, BIGRAM: 0.6, PINYIN: 0.4}
 K1, B = 1.2, 0.75
 FUZZY_CANDIDATES = 8
+# rapidfuzz similarities (0-100) below this count as no likeness at all.
+FUZZY_FLOOR = 40
 COMMON_IDF = 0.25
 # A BM25 score may pass the one-occurrence "ideal" when words repeat; cap it only loosely, so
 # entries that all hold every query word still rank by how strongly they hold them.
@@ -175,8 +178,12 @@ class _Bm25:
                 shared[index] += share
         mass = self.ideal(query)
         masses = self.mass
-        # Every share is positive, so a document shares a token exactly when its sum is.
-        return {i: (scores[i], 2 * s / (mass + masses[i])) for i, s in enumerate(shared) if s}
+        # Every share is positive, so a document shares a token exactly when its sum is;
+        # compress() skips the others in C (most phrasings share nothing with a question).
+        return {
+            i: (scores[i], 2 * shared[i] / (mass + masses[i]))
+            for i in itertools.compress(range(self.size), shared)
+        }
 
     def ideal(self, query: dict[str, float]) -> float:
         """Return what a document holding every query token once would score."""
@@ -696,21 +703,30 @@ class FaqEngine:
         fuzzy = [0.0] * len(self.entries)
         if not plain:
             return fuzzy
+
         # Only the entries BM25 already likes are compared (all of them when it likes none):
         # comparing every question on every message would dominate the latency.
-        order = sorted(range(len(fuzzy)), key=lambda i: primary[i] + secondary[i], reverse=True)
-        candidates = order[:FUZZY_CANDIDATES] if primary[order[0]] > 0 else order
+        def liked(i: int) -> float:
+            return primary[i] + secondary[i]
+
+        everyone = range(len(fuzzy))
+        candidates = heapq.nlargest(FUZZY_CANDIDATES, everyone, key=liked)
+        if primary[candidates[0]] <= 0:
+            candidates = list(everyone)
+        size = len(plain)
         for index in candidates:
+            best = 0.0
             for choice in self._entry_choices[index]:
                 # partial_ratio finds the shorter string inside the longer one: right for a
                 # short question inside a long phrasing, but a bare keyword phrasing ("举荐")
                 # must not count as a perfect match for every question that mentions it.
-                if len(choice) >= len(plain):
-                    score = fuzz.partial_ratio(plain, choice, score_cutoff=40) / 100.0
+                if len(choice) >= size:
+                    score = fuzz.partial_ratio(plain, choice, score_cutoff=FUZZY_FLOOR)
                 else:
-                    score = fuzz.ratio(plain, choice, score_cutoff=40) / 100.0
-                if score > fuzzy[index]:
-                    fuzzy[index] = score
+                    score = fuzz.ratio(plain, choice, score_cutoff=FUZZY_FLOOR)
+                if score > best:
+                    best = score
+            fuzzy[index] = best / 100.0
         return fuzzy
 
     def _unknown(self, words: list[str]) -> float:
