@@ -14,6 +14,7 @@ DEVSET = Path(__file__).with_name("faq_devset.yaml")
 BLIND = Path(__file__).with_name("faq_blind.yaml")
 BLIND2 = Path(__file__).with_name("faq_blind2.yaml")
 BLIND3 = Path(__file__).with_name("faq_blind3.yaml")
+BLIND4 = Path(__file__).with_name("faq_blind4.yaml")
 HELD_OUT_PERCENT = 30
 
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from faq_eval import BLIND2, BLIND3, evaluate, load_blind, load_cases
+from faq_eval import BLIND2, BLIND3, BLIND4, evaluate, load_blind, load_cases
 from jieba import get_module_res
 
 from bot.faq.commands import main
@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # figures: top-1 95.6% tuning / 95.3% held-out, answered correctly 88.1% / 90.0%). The dev set
 # grew by 157 harder questions in the faq-rank work (whole English questions, long
 # self-introductions, traditional word choices, wrong-level bodies); the 97% target is not met.
-TOP1_FLOOR, TOP3_FLOOR, ANSWERED_FLOOR, OOS_CEILING = 0.94, 0.98, 0.87, 0.03
+# faq-cal added 51 colloquial questions and 15 out-of-scope ones: top-1 95.7% / 94.3%,
+# answered correctly 93.3% / 90.2%, out-of-scope 1.1% / 1.8%.
+TOP1_FLOOR, TOP3_FLOOR, ANSWERED_FLOOR, OOS_CEILING = 0.94, 0.98, 0.89, 0.03
 # The blind set (tests/faq_blind.yaml) was written before any tuning and is never tuned on;
 # its floors sit a small margin under what it measured (top-1 96.5%, top-3 98.8%, answered
 # correctly 90.8%, out-of-scope wrongly answered 0.0% since the intent veto, 10.4% before).
@@ -33,8 +35,13 @@ BLIND2_TOP1, BLIND2_TOP3, BLIND2_ANSWERED, BLIND2_OOS_CEILING = 0.91, 0.96, 0.77
 # blind3 (tests/faq_blind3.yaml) was written before the faq-rank work and is never tuned on:
 # top-1 89.0%, top-3 95.5%, answered correctly 71.0%, out-of-scope 10.2% (85.2%, 91.6%, 65.2%
 # and 10.2% before that work). Its failures print only the figures, not the questions: reading
-# them would make it one more set tuned on.
-BLIND3_TOP1, BLIND3_TOP3, BLIND3_ANSWERED, BLIND3_OOS_CEILING = 0.87, 0.94, 0.69, 0.12
+# them would make it one more set tuned on. After faq-cal: answered correctly 72.9%.
+BLIND3_TOP1, BLIND3_TOP3, BLIND3_ANSWERED, BLIND3_OOS_CEILING = 0.87, 0.94, 0.71, 0.12
+# blind4 (tests/faq_blind4.yaml) was written before the faq-cal work and is never tuned on:
+# top-1 92.5%, top-3 97.5%, answered correctly 76.7%, out-of-scope 2.0% before that work;
+# 91.8%, 97.5%, 76.1% and 4.0% after it (the confidence work did not carry over to it).
+# Like blind3, its failures print only the figures.
+BLIND4_TOP1, BLIND4_TOP3, BLIND4_ANSWERED, BLIND4_OOS_CEILING = 0.91, 0.96, 0.75, 0.04
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +148,20 @@ def test_blind3_set_floors(engine: FaqEngine) -> None:
     assert report.top3 >= BLIND3_TOP3, line
     assert report.answered_correctly >= BLIND3_ANSWERED, line
     assert report.oos_answered <= BLIND3_OOS_CEILING, line
+
+
+def test_blind4_set_floors(engine: FaqEngine) -> None:
+    cases = load_blind(BLIND4)
+    assert sum(c.expected is not None for c in cases) >= 150
+    assert sum(c.expected is None for c in cases) >= 45
+    assert {i for c in cases for i in c.accepted} <= {e.id for e in engine.entries}
+    report = evaluate(engine, cases)
+    line = report.line("blind4")
+    print(line)
+    assert report.top1 >= BLIND4_TOP1, line
+    assert report.top3 >= BLIND4_TOP3, line
+    assert report.answered_correctly >= BLIND4_ANSWERED, line
+    assert report.oos_answered <= BLIND4_OOS_CEILING, line
 
 
 @pytest.mark.parametrize(
