@@ -193,6 +193,7 @@ def test_typos_homophones_pinyin_english(engine: FaqEngine, text: str, expected:
         "请解释一下可持续发展战略",
         "什么叫科教兴省",
         "what is the scientific outlook on development",
+        "科教兴省和人才强省有啥区别",  # how two named-only terms differ
         # Facts the notice does not give, though the words match an entry.
         "园区科协主席的名字叫什么",
         "我们园区科协秘书长现在是谁",
@@ -220,6 +221,8 @@ def test_what_the_notice_cannot_give_is_not_covered(engine: FaqEngine, text: str
         ("园区科协的指导思想是什么", "guiding-thought"),
         # An entry that says plainly the notice sets no day or amount still answers.
         ("职称申报几号截止", "title-deadline"),
+        # How the park association differs from another body is the notice's own matter.
+        ("园区科协和市科协有什么区别", "city-association-role"),
     ],
 )
 def test_named_facts_and_explained_terms_are_answered(
