@@ -94,7 +94,11 @@ class _Failure:
 class LocalBotApi:
     """The fake Bot API; `handle` is an httpx transport handler."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, history: bool = True) -> None:
+        # history=False (benchmarks): keep no calls or messages, so the fake's memory does not
+        # grow with the run and count as the bot's; only call_count is kept.
+        self.history = history
+        self.call_count = 0
         self.calls: list[ApiCall] = []
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.blocked: set[int] = set()
@@ -165,7 +169,9 @@ class LocalBotApi:
             await gate.wait()
         params, files = _parse_body(request)
         call = ApiCall(method, params, files)
-        self.calls.append(call)
+        self.call_count += 1
+        if self.history:
+            self.calls.append(call)
         failure = self._take_failure(method, call.chat_id)
         if failure is not None:
             if failure.kind == "timeout":
@@ -303,7 +309,8 @@ class LocalBotApi:
             "from": bot_user(),
             **body,
         }
-        self.messages[(chat_id, message_id)] = stored
+        if self.history:
+            self.messages[(chat_id, message_id)] = stored
         return _public(stored)
 
     def _edit(self, method: str, p: dict[str, Any]) -> Any:

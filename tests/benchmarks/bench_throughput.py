@@ -149,7 +149,7 @@ def request(api: LocalBotApi) -> HTTPXRequest:
 
 async def run_parkbot(db_url: str, n: int, data_dir: Path, distinct: bool) -> dict[str, float]:
     """Benchmark the full parkbot application (on a database migrated beforehand)."""
-    api = LocalBotApi()
+    api = LocalBotApi(history=False)
     services = Services.create(Config(database_url=db_url, data_dir=data_dir))
     app = build_application(
         services, transport=httpx.MockTransport(api.handle), run_clock=False, rate_limiter=False
@@ -160,14 +160,14 @@ async def run_parkbot(db_url: str, n: int, data_dir: Path, distinct: bool) -> di
         cache = services.questions.match_cache_info()
     finally:
         await stop_application(app)
-    result["bot_calls"] = len(api.calls)
+    result["bot_calls"] = api.call_count
     result["cache_hits"] = cache.hits / max(1, cache.hits + cache.misses)
     return result
 
 
 async def run_echo(n: int) -> dict[str, float]:
     """Benchmark a bare PTB echo bot on the same fake Bot API."""
-    api = LocalBotApi()
+    api = LocalBotApi(history=False)
 
     async def echo(update: Update, ctx: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_message is not None
