@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 # Telegram allows 4096 characters, but nobody asks a policy question that long: a wall of text
 # is a pasted document, and answering it with one FAQ entry would mislead.
 MAX_QUESTION_CHARS = 500
-# Distinct question texts whose verdicts are kept (about 2 KB each).
+# Distinct question texts whose verdicts are kept (small: they point at the shared entries).
 MATCH_CACHE = 4096
 MAX_OFFERED = 3
 UNANSWERED_PAGE = 10
