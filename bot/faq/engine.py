@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import io
 import itertools
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import jieba
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from bot.content import content_root, read_text, read_yaml
 from bot.faq.normalize import fold, latin_words, normalize, strip
@@ -470,6 +471,13 @@ class FaqEngine:
         self._entry_choices: list[list[str]] = [[] for _ in self.entries]
         for choice, index in zip(self._choices, self._choice_entry, strict=True):
             self._entry_choices[index].append(choice)
+        # Every phrasing shortest first (with its length and entry), for _fuzzy_all.
+        by_length = sorted(
+            zip(self._choices, self._choice_entry, strict=True), key=lambda p: len(p[0])
+        )
+        self._sorted_choices = [c for c, _ in by_length]
+        self._sorted_lengths = [len(c) for c in self._sorted_choices]
+        self._sorted_entry = [i for _, i in by_length]
         self._phrasings = _Bm25(phrasings)
         self._secondary = _Bm25(secondary)
         self._vocabulary = frozenset(vocabulary)
@@ -712,7 +720,7 @@ class FaqEngine:
         everyone = range(len(fuzzy))
         candidates = heapq.nlargest(FUZZY_CANDIDATES, everyone, key=liked)
         if primary[candidates[0]] <= 0:
-            candidates = list(everyone)
+            return self._fuzzy_all(plain, fuzzy)
         size = len(plain)
         for index in candidates:
             best = 0.0
@@ -727,6 +735,27 @@ class FaqEngine:
                 if score > best:
                     best = score
             fuzzy[index] = best / 100.0
+        return fuzzy
+
+    def _fuzzy_all(self, plain: str, fuzzy: list[float]) -> list[float]:
+        """Return _fuzzy's scores against every phrasing, in two C loops instead of 1,500 calls.
+
+        The same rule as _fuzzy: phrasings at least as long as the question are searched for it
+        (partial_ratio), shorter ones are compared whole (ratio).
+        """
+        cut = bisect.bisect_left(self._sorted_lengths, len(plain))
+        owner = self._sorted_entry
+        for offset, choices, scorer in (
+            (cut, self._sorted_choices[cut:], fuzz.partial_ratio),
+            (0, self._sorted_choices[:cut], fuzz.ratio),
+        ):
+            hits = process.extract(
+                plain, choices, scorer=scorer, limit=None, score_cutoff=FUZZY_FLOOR
+            )
+            for _, score, position in hits:
+                index = owner[offset + position]
+                if score / 100.0 > fuzzy[index]:
+                    fuzzy[index] = score / 100.0
         return fuzzy
 
     def _unknown(self, words: list[str]) -> float:
