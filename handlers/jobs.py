@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 
-from bot.leader import ClockLeader
 from handlers.context import Ctx
 
 log = logging.getLogger(__name__)
@@ -17,12 +16,10 @@ log = logging.getLogger(__name__)
 async def tick(ctx: Ctx) -> None:
     """Run due work if this process holds the clock."""
     services = ctx.services
-    if services.leader is None:
-        services.leader = ClockLeader(services.db)
-    leader = services.leader
+    leader = services.leader  # Services.create always makes one
     metrics = services.metrics
     try:
-        leading = await leader.is_leader()
+        leading = leader is None or await leader.is_leader()
         metrics.set_clock_leader(leading)
         if not leading:
             return
