@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from faq_eval import BLIND2, BLIND3, BLIND4, evaluate, load_blind, load_cases  # noqa: E402
+from faq_eval import BLIND2, BLIND3, BLIND4, BLIND5, BLIND6, evaluate, load_blind, load_cases  # noqa: E402
 
 from bot.faq.engine import FaqEngine  # noqa: E402
 
@@ -34,18 +34,20 @@ def main() -> int:
         ("all", cases),
     ):
         print(evaluate(engine, part).line(name))
-    # The blind sets are measured here and never tuned on.
+    # Blind sets 1-4 were measured only until session 3, which tuned on their misses: they
+    # are dev questions now. Sets 5 and 6 were written before that tuning and are the honest
+    # figures: their misses are listed only with -v5 / -v6, once the work is done.
     for name, path in (
         ("blind", None),
         ("blind2", BLIND2),
         ("blind3", BLIND3),
         ("blind4", BLIND4),
+        ("blind5", BLIND5),
+        ("blind6", BLIND6),
     ):
         blind = evaluate(engine, load_blind() if path is None else load_blind(path))
         print(blind.line(name))
-        # blind4 is the honest one now: its misses are listed only with -v4, once the work is
-        # done (blind3's with -v3).
-        honest = name in ("blind3", "blind4")
+        honest = name in ("blind5", "blind6")
         if ("-v" in sys.argv and not honest) or (f"-v{name[-1]}" in sys.argv and honest):
             for question, expected, got in blind.misses:
                 print(f"  {name} miss: {question!r} expected {expected} got {got}")
