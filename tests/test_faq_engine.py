@@ -14,6 +14,7 @@ from jieba import get_module_res
 from bot.faq.commands import main
 from bot.faq.engine import FaqEngine
 from bot.faq.normalize import normalize
+from bot.faq.pinyin import all_syllables, split_syllables
 from bot.faq.render import ask_json, render_answer, render_clause, render_not_covered
 from bot.texts import Texts
 
@@ -192,6 +193,44 @@ def test_typos_homophones_pinyin_english(engine: FaqEngine, text: str, expected:
     assert match.answered
     assert match.entry is not None
     assert match.entry.id == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Whole questions in pinyin no alias lists: the syllables spell the FAQ's words.
+        ("ruhui liucheng", "how-do-i-join"),
+        ("zenme jiaru kexie", "how-do-i-join"),
+        ("jidu baogao gei shui", "quarterly-report"),
+        # "keyi jianzhi" is 可以 兼职: 意见 (yi jian) straddles the member's word break.
+        ("mishuzhang keyi jianzhi ma", "secretary-general-part-time"),
+        ("kexie bang wo ping zhicheng ma", "title-does-the-association-decide"),
+        # English question words and phrases read like the Chinese ones.
+        ("how do we set up a science association in our park", "how-to-found-a-park-association"),
+        ("what does the park association actually do", "park-association-main-tasks"),
+        ("is this notice still in force", "is-the-notice-still-valid"),
+        ("to whom is the notice addressed", "who-is-the-notice-addressed-to"),
+    ],
+)
+def test_pinyin_and_english_questions(engine: FaqEngine, text: str, expected: str) -> None:
+    match = engine.match(text)
+    assert match.answered, match
+    assert match.entry is not None
+    assert match.entry.id == expected
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("ruhuiliucheng", ["ru", "hui", "liu", "cheng"]),
+        ("zhicheng", ["zhi", "cheng"]),
+        ("xian", ["xian"]),
+        ("policy", None),
+        ("office", None),
+    ],
+)
+def test_split_syllables(word: str, expected: list[str] | None) -> None:
+    assert split_syllables(word, all_syllables()) == expected
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from rapidfuzz import fuzz, process
 
 from bot.content import content_root, read_text, read_yaml
 from bot.faq.normalize import fold, latin_words, normalize, strip
-from bot.faq.pinyin import syllables
+from bot.faq.pinyin import all_syllables, split_syllables, syllables
 from bot.notice import Clause, Notice
 
 MatchKind = Literal["answer", "not_covered", "greeting", "thanks", "empty"]
@@ -47,6 +47,8 @@ W_DICE = 0.6
 # its last clauses (at least FOCUS_LENGTH characters) are the question, and what only the
 # introduction says weighs CONTEXT_WEIGHT.
 LONG_MESSAGE, FOCUS_LENGTH, CONTEXT_WEIGHT = 24, 10, 0.5
+# Latin words one after another (what is left of a message once English terms are mapped).
+_LATIN_RUN = re.compile(r"[a-z]+(?:[\s'\-]+[a-z]+)*")
 _CLAUSE_BREAK = re.compile(r"[,，。.？?！!；;：:\n…~～]+")
 
 
@@ -399,6 +401,9 @@ class FaqEngine:
         for term in {*lexicon.aliases.values(), *lexicon.in_scope, *lexicon.out_of_scope}:
             if len(term) > 1 and not term.isascii():
                 self._tokenizer.add_word(term, freq=50_000)
+        # Pinyin is read as words only in questions: the index is built from the FAQ as written.
+        self._syllables = all_syllables()
+        self._spoken: dict[tuple[str, ...], str] = {}
         self._build_index()
         quoted = (q for e in entries for q in _QUOTED.findall(e.question))
         self._intents = _Intents.from_data(intents or {}, quoted)
@@ -489,6 +494,22 @@ class FaqEngine:
             if token.startswith(WORD) and 2 <= len(word) <= 4 and not word.isascii():
                 for key in _sound_keys(word):
                     self._sounds.setdefault(key, word)
+        # Words a member may spell in pinyin: the FAQ's own first, then the alias table's, the
+        # in-scope list's and the stop words (the alias pass makes aliases canonical afterwards,
+        # and a spelled 可以 or 什么 is dropped like a typed one).
+        spoken = dict(self._sounds)
+        lexicon = self._lexicon
+        spellable = {
+            *lexicon.chinese,
+            *lexicon.chinese.values(),
+            *lexicon.in_scope,
+            *lexicon.stopwords,
+        }
+        for word in sorted(spellable):
+            if 2 <= len(word) <= 4 and not word.isascii():
+                for key in _sound_keys(word):
+                    spoken.setdefault(key, word)
+        self._spoken = spoken
 
     def _clause_text(self, clause_id: str) -> str:
         """Return a clause's title and text, or nothing for an id the notice lacks."""
@@ -507,12 +528,77 @@ class FaqEngine:
             folded = lexicon.latin_pattern.sub(
                 lambda m: " " + lexicon.latin_canonical(m.group(0)) + " ", folded
             )
+            folded = _LATIN_RUN.sub(lambda m: self._from_pinyin(m.group(0)), folded)
         plain = strip(folded)
         if correct:
             plain = self._correct(plain)
         if lexicon.alias_pattern is None:
             return plain
         return lexicon.alias_pattern.sub(lambda m: lexicon.chinese[m.group(0)], plain)
+
+    def _from_pinyin(self, run: str) -> str:
+        """Return a run of Latin words with the pinyin spellings of known words made Chinese.
+
+        "ruhui liucheng" -> 入会 流程, "zhi cheng" -> 职称. Consecutive words that are all pinyin
+        syllables are read together; a stretch of 4 to 2 syllables (longest first) that spells
+        an FAQ, alias or in-scope word becomes that word, if it keeps to the member's own word
+        breaks or lies inside one word ("ke yijian zhi" never yields 意见 from "yi jian").
+        Pinyin words left over are dropped when they are one syllable (particles: ma, de, wo)
+        and kept otherwise; words that are no pinyin (English) stay as they are.
+        """
+        out: list[str] = []
+        stream: list[str] = []
+        owner: list[int] = []
+        spelled: list[str] = []
+
+        def flush() -> None:
+            out.extend(self._spell(stream, owner, spelled))
+            stream.clear()
+            owner.clear()
+            spelled.clear()
+
+        for word in run.split():
+            parts = split_syllables(word, self._syllables)
+            if parts is None:
+                flush()
+                out.append(word)
+                continue
+            stream.extend(parts)
+            owner.extend([len(spelled)] * len(parts))
+            spelled.append(word)
+        flush()
+        return " " + " ".join(out) + " "
+
+    def _spell(self, stream: list[str], owner: list[int], spelled: list[str]) -> list[str]:
+        """Return the words a pinyin syllable stream spells (see _from_pinyin)."""
+        size = len(stream)
+        starts = {0, size} | {i for i in range(1, size) if owner[i] != owner[i - 1]}
+        found: list[str] = []
+        used = [False] * len(spelled)
+        position = 0
+        while position < size:
+            for length in (4, 3, 2):
+                stop = position + length
+                if stop > size:
+                    continue
+                aligned = position in starts and stop in starts
+                if not aligned and owner[position] != owner[stop - 1]:
+                    continue
+                word = self._spoken.get(tuple(stream[position:stop]))
+                if word is not None:
+                    found.append(word)
+                    for index in owner[position:stop]:
+                        used[index] = True
+                    position = stop
+                    break
+            else:
+                position += 1
+        kept = [
+            word
+            for index, word in enumerate(spelled)
+            if not used[index] and owner.count(index) > 1
+        ]
+        return found + kept
 
     def _correct(self, text: str) -> str:
         """Return text with homophone typos of FAQ words fixed (职程 -> 职称, 秘书张 -> 秘书长).

@@ -42,3 +42,46 @@ def syllables(char: str) -> tuple[str, ...]:
         if len(readings) == MAX_READINGS:
             break
     return tuple(readings)
+
+
+@cache
+def all_syllables() -> frozenset[str]:
+    """Return every toneless pinyin syllable of the character table (about 400)."""
+    toned = {reading for raw in _readings().values() for reading in raw.split(",")}
+    return frozenset(
+        "".join(c for c in unicodedata.normalize("NFD", r) if not unicodedata.combining(c))
+        for r in toned
+    )
+
+
+LONGEST_SYLLABLE = 6
+
+
+def split_syllables(word: str, known: frozenset[str]) -> list[str] | None:
+    """Return a lower-case Latin word cut into the fewest pinyin syllables, or None.
+
+    "ruhuiliucheng" -> ru hui liu cheng; a word that is no run of syllables (most English
+    words) gives None.
+    """
+    size = len(word)
+    # best[i]: the fewest syllables spelling word[:i], with the cut that gives it.
+    best: list[tuple[int, int] | None] = [(0, 0), *([None] * size)]
+    for end in range(1, size + 1):
+        for start in range(max(0, end - LONGEST_SYLLABLE), end):
+            before = best[start]
+            if before is None or word[start:end] not in known:
+                continue
+            candidate = (before[0] + 1, start)
+            current = best[end]
+            if current is None or candidate[0] < current[0]:
+                best[end] = candidate
+    if best[size] is None:
+        return None
+    parts: list[str] = []
+    end = size
+    while end:
+        step = best[end]
+        assert step is not None
+        parts.append(word[step[1] : end])
+        end = step[1]
+    return parts[::-1]
