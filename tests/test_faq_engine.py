@@ -316,7 +316,20 @@ def test_out_of_scope_examples(engine: FaqEngine, text: str) -> None:
     assert (match.kind, match.answered, match.entry) == ("not_covered", False, None)
 
 
-@pytest.mark.parametrize("text", ["你好", "您好！", "hi", "Hello there", "早上好呀", "在吗"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "你好",
+        "您好！",
+        "hi",
+        "Hello there",
+        "早上好呀",
+        "在吗",
+        "你是谁开发的",
+        "你是机器人吗？",
+        "What can you do?",
+    ],
+)
 def test_greetings(engine: FaqEngine, text: str) -> None:
     match = engine.match(text)
     assert (match.kind, match.answered, match.entry) == ("greeting", False, None)
