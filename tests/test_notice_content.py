@@ -281,3 +281,20 @@ def test_loader_rejects_a_repair_of_an_unknown_clause() -> None:
 
 def test_loader_undoes_a_repair() -> None:
     assert Notice.from_data(_minimal("a有效b", "有效")).reconstruct_original() == "axb"
+
+
+@pytest.mark.parametrize(
+    "name", ["terms_extra.yaml", "aliases.yaml", "smalltalk.yaml", "intents.yaml", "faq.yaml"]
+)
+def test_faq_word_lists_hold_only_text(name: str) -> None:
+    # YAML reads a bare on, off, yes or no as true/false: the English stop word "on" was lost
+    # that way. Such words must be quoted.
+    def leaves(node: Any) -> list[Any]:
+        if isinstance(node, dict):
+            return [*node.keys(), *(x for v in node.values() for x in leaves(v))]
+        if isinstance(node, list):
+            return [x for v in node for x in leaves(v)]
+        return [node]
+
+    odd = [x for x in leaves(read_yaml("faq", name)) if isinstance(x, bool) or x is None]
+    assert not odd, odd

@@ -47,6 +47,8 @@ W_DICE = 0.6
 # its last clauses (at least FOCUS_LENGTH characters) are the question, and what only the
 # introduction says weighs CONTEXT_WEIGHT.
 LONG_MESSAGE, FOCUS_LENGTH, CONTEXT_WEIGHT = 24, 10, 0.5
+# English contractions: what's, they're, we'll, I've, I'd, I'm.
+_CONTRACTION = re.compile("(?<=[a-z])['\u2019](?:s|re|ll|ve|d|m)(?![a-z])")
 # Latin words one after another (what is left of a message once English terms are mapped).
 _LATIN_RUN = re.compile(r"[a-z]+(?:[\s'\-]+[a-z]+)*")
 _CLAUSE_BREAK = re.compile(r"[,，。.？?！!；;：:\n…~～]+")
@@ -525,6 +527,8 @@ class FaqEngine:
         folded = fold(text)
         lexicon = self._lexicon
         if lexicon.latin_pattern is not None and re.search("[a-z]", folded):
+            # "what's the reference" must not leave an "s" to glue onto the next word.
+            folded = _CONTRACTION.sub(" ", folded)
             folded = lexicon.latin_pattern.sub(
                 lambda m: " " + lexicon.latin_canonical(m.group(0)) + " ", folded
             )
