@@ -18,6 +18,9 @@ BLIND4 = Path(__file__).with_name("faq_blind4.yaml")
 # Written in session 3 before any of its tuning; their misses are never printed.
 BLIND5 = Path(__file__).with_name("faq_blind5.yaml")
 BLIND6 = Path(__file__).with_name("faq_blind6.yaml")
+# Written in session 3 like blind5/6 but as development data: tuned on.
+FRESH1 = Path(__file__).with_name("faq_fresh1.yaml")
+FRESH2 = Path(__file__).with_name("faq_fresh2.yaml")
 HELD_OUT_PERCENT = 30
 
 

@@ -125,7 +125,7 @@ def test_faq_entries_have_the_required_fields(faq: list[dict[str, Any]]) -> None
     for entry in faq:
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", entry["id"]), entry["id"]
         assert entry["question"].strip()
-        assert 5 <= len(entry["paraphrases"]) <= 12, entry["id"]
+        assert 5 <= len(entry["paraphrases"]) <= 24, entry["id"]
         assert all(p.strip() for p in entry["paraphrases"]), entry["id"]
         assert entry["quotes"], entry["id"]
         assert entry["clauses"], entry["id"]
