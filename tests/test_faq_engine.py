@@ -223,9 +223,12 @@ def test_typos_homophones_pinyin_english(engine: FaqEngine, text: str, expected:
         ("what does the park association actually do", "park-association-main-tasks"),
         ("is this notice still in force", "is-the-notice-still-valid"),
         ("to whom is the notice addressed", "who-is-the-notice-addressed-to"),
+        # 几步 and 哪几项 ask "how many": they are no unknown topic that lowers the confidence.
+        ("成立园区科协要走哪几步", "how-to-found-a-park-association"),
+        ("园区科协的任务有哪几项", "park-association-main-tasks"),
     ],
 )
-def test_pinyin_and_english_questions(engine: FaqEngine, text: str, expected: str) -> None:
+def test_pinyin_english_and_question_words(engine: FaqEngine, text: str, expected: str) -> None:
     match = engine.match(text)
     assert match.answered, match
     assert match.entry is not None

@@ -205,6 +205,8 @@ class _Lexicon:
     out_of_scope: frozenset[str]
     in_scope: frozenset[str]
     english_stopwords: frozenset[str] = frozenset()
+    # A prefix plus one character is a question word (how many steps, which few items).
+    question_prefixes: frozenset[str] = frozenset()
     latin: dict[str, str] = field(default_factory=dict)
     chinese: dict[str, str] = field(default_factory=dict)
     alias_pattern: re.Pattern[str] | None = None
@@ -428,6 +430,9 @@ class FaqEngine:
             in_scope=frozenset(normalize(w) for w in extra.get("in_scope") or ()),
             english_stopwords=frozenset(
                 _latin_key(str(w)) for w in extra.get("english_stopwords") or ()
+            ),
+            question_prefixes=frozenset(
+                normalize(w) for w in extra.get("question_prefixes") or ()
             ),
         )
         smalltalk = _Smalltalk.from_data(read_yaml("faq", "smalltalk.yaml") or {})
@@ -854,9 +859,19 @@ class FaqEngine:
         misses = sum(
             1
             for w in self._content_words(words)
-            if len(w) > 1 and WORD + w not in asked and w not in self._lexicon.in_scope
+            if len(w) > 1
+            and WORD + w not in asked
+            and w not in self._lexicon.in_scope
+            and not self._asks_how_many(w)
         )
         return min(misses, 3) / 3
+
+    def _asks_how_many(self, word: str) -> bool:
+        """Return whether a word is a listed question prefix and one character (how many X)."""
+        return any(
+            len(word) == len(prefix) + 1 and word.startswith(prefix)
+            for prefix in self._lexicon.question_prefixes
+        )
 
     def _content_words(self, words: list[str]) -> list[str]:
         """Return the words with runs of stray single characters joined back into one word.
@@ -885,7 +900,9 @@ class FaqEngine:
         something else (a door number, a menu): that word is nowhere in the entry it matched.
         """
         content = [
-            w for w in self._content_words(words) if len(w) > 1 and w not in self._lexicon.in_scope
+            w
+            for w in self._content_words(words)
+            if len(w) > 1 and w not in self._lexicon.in_scope and not self._asks_how_many(w)
         ]
         if not content:
             return 0.0
