@@ -15,6 +15,7 @@ from bot.faq.commands import main
 from bot.faq.engine import FaqEngine
 from bot.faq.normalize import normalize
 from bot.faq.render import ask_json, render_answer, render_clause, render_not_covered
+from bot.faq.segment import cut
 from bot.texts import Texts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -408,3 +409,16 @@ def test_engine_cuts_with_the_shipped_pruned_dictionary(engine: FaqEngine) -> No
         entries = [line.split() for line in source.read().decode().splitlines()]
     rare = next(w for w, f, *_ in entries if int(f) < MIN_FREQ and len(w) > 3)
     assert not freq.get(rare)
+
+
+def test_segment_cut_is_jiebas_cut(engine: FaqEngine) -> None:
+    """bot/faq/segment.py's faster cut gives jieba's own words on every question we have."""
+    tokenizer = engine._tokenizer
+    texts = ["", " ", "a", "abc 12", "\r\n", "ＡＢＣ", "园区科协 abc1 x 秘书长\r\n!!", "🙂科协🙂"]
+    cases = [*load_cases(), *load_blind()]
+    for path in (BLIND2, BLIND3, BLIND4):
+        cases += load_blind(path)
+    for case in cases:
+        texts += [case.question, normalize(case.question), engine._prepare(case.question)]
+    for text in texts:
+        assert cut(tokenizer, text) == list(tokenizer.cut(text, HMM=False)), text

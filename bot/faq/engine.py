@@ -20,6 +20,7 @@ from rapidfuzz import fuzz, process
 from bot.content import content_root, read_text, read_yaml
 from bot.faq.normalize import fold, latin_words, normalize, strip
 from bot.faq.pinyin import syllables
+from bot.faq.segment import cut
 from bot.notice import Clause, Notice
 
 MatchKind = Literal["answer", "not_covered", "greeting", "thanks", "empty"]
@@ -526,7 +527,7 @@ class FaqEngine:
         bounds = {0}
         position = 0
         stop = self._lexicon.stopwords
-        for word in self._tokenizer.cut(text, HMM=False):
+        for word in cut(self._tokenizer, text):
             single = len(word) == 1 and not word.isascii()
             if single and WORD + word not in vocabulary and word not in stop:
                 suspects.append(position)
@@ -545,9 +546,9 @@ class FaqEngine:
                     window = "".join(chars[start : start + size])
                     if window.isascii() or known.get(window) or WORD + window in vocabulary:
                         continue
-                    word = self._sounds_like(window)
-                    if word is not None:
-                        chars[start : start + size] = list(word)
+                    sounded = self._sounds_like(window)
+                    if sounded is not None:
+                        chars[start : start + size] = list(sounded)
                         break
                 else:
                     continue
@@ -565,7 +566,7 @@ class FaqEngine:
     def _words(self, text: str) -> list[str]:
         """Return the jieba words of text without stop words (one dictionary pass)."""
         stop = self._lexicon.stopwords
-        return [w for w in self._tokenizer.cut(text, HMM=False) if w not in stop]
+        return [w for w in cut(self._tokenizer, text) if w not in stop]
 
     def _tokens(
         self, text: str, words: list[str] | None = None, rescue: bool = False
