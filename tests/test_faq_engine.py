@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -422,3 +424,65 @@ def test_segment_cut_is_jiebas_cut(engine: FaqEngine) -> None:
         texts += [case.question, normalize(case.question), engine._prepare(case.question)]
     for text in texts:
         assert cut(tokenizer, text) == list(tokenizer.cut(text, HMM=False)), text
+
+
+def _reference_bm25(
+    docs: list[Counter[str]], query: dict[str, float]
+) -> tuple[list[float], list[float]]:
+    """Return BM25 scores and Dice overlaps of query against docs, the plain textbook way."""
+    from bot.faq.engine import COMMON_IDF, K1, TOKEN_WEIGHT, B
+
+    size = len(docs)
+    lengths = [sum(d.values()) for d in docs]
+    average = sum(lengths) / size
+
+    def idf(token: str) -> float:
+        n = sum(token in d for d in docs)
+        return math.log(1 + (size - n + 0.5) / (n + 0.5))
+
+    ideal = sum(w * idf(t) for t, w in query.items() if idf(t) >= COMMON_IDF)
+    scores, dice = [], []
+    for doc, length in zip(docs, lengths, strict=True):
+        norm = K1 * (1 - B + B * length / average)
+        score = shared = 0.0
+        for token, weight in query.items():
+            if token in doc and idf(token) >= COMMON_IDF:
+                tf = doc[token]
+                score += weight * (idf(token) * tf * (K1 + 1) / (tf + norm))
+                shared += weight * idf(token)
+        mass = sum(idf(t) * TOKEN_WEIGHT[t[:2]] for t in doc if idf(t) >= COMMON_IDF)
+        scores.append(score)
+        dice.append(2 * shared / (ideal + mass) if shared else 0.0)
+    return scores, dice
+
+
+def test_bm25_scores_are_the_textbook_sums() -> None:
+    """_Bm25's precomputed postings add up to what BM25 computed from scratch gives, bit for bit.
+
+    Query weights of a token's own kind use the gains weighted at load, other weights (a long
+    message's introduction) multiply on the fly: both must give the reference's sums.
+    """
+    from bot.faq.engine import _Bm25
+
+    docs = [
+        Counter({"w:a": 2, "w:b": 1, "b:xy": 1}),
+        Counter({"w:a": 1, "p:x_y": 3}),
+        Counter({"w:c": 1, "b:xy": 2, "w:b": 1}),
+        Counter({"w:d": 1}),
+        Counter({"w:b": 1, "w:c": 4, "p:x_y": 1, "b:zz": 1}),
+    ]
+    bm25 = _Bm25(docs)
+    group = [0, 0, 1, 2, 1]
+    queries = [
+        {"w:a": 1.0, "b:xy": 0.6, "p:x_y": 0.4},
+        {"w:b": 0.5, "w:c": 1.0, "b:xy": 0.3, "p:x_y": 0.2, "w:unseen": 1.0},
+        {"w:d": 1.0, "b:zz": 0.6, "w:a": 0.5},
+        {"w:unseen": 1.0},
+    ]
+    for query in queries:
+        scores, dice = _reference_bm25(docs, query)
+        assert bm25.score(query) == scores
+        best, overlap = bm25.best_per_group(query, bm25.ideal(query), group, 3)
+        members = [[d for d, g in enumerate(group) if g == k] for k in range(3)]
+        assert best == [max(scores[d] for d in m) for m in members]
+        assert overlap == [max(dice[d] for d in m) for m in members]

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import jieba
 from rapidfuzz import fuzz, process
@@ -122,6 +122,19 @@ class Calibration:
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
+class _Postings(NamedTuple):
+    """Where one token occurs: its documents and gains, in document order."""
+
+    # The token's kind weight (TOKEN_WEIGHT) and inverse document frequency.
+    weight: float
+    idf: float
+    documents: tuple[int, ...]
+    gains: tuple[float, ...]
+    # weight * gain: what a query token of its kind's own weight adds (all but a long
+    # message's introduction), computed once at load instead of on every match.
+    weighted: tuple[float, ...]
+
+
 class _Bm25:
     """BM25 over one text field per entry, with weighted query tokens."""
 
@@ -134,17 +147,30 @@ class _Bm25:
             frequency.update(doc.keys())
         self.idf = {t: self._idf(n) for t, n in frequency.items()}
         self.unseen_idf = self._idf(0)
-        self.postings: dict[str, list[tuple[int, float]]] = {}
         # Each document's weighted mass of distinct tokens, for the Dice overlap.
         self.mass = [
             sum(self.idf[t] * TOKEN_WEIGHT[t[:2]] for t in doc if self.idf[t] >= COMMON_IDF)
             for doc in docs
         ]
+        documents: dict[str, list[int]] = {}
+        gains: dict[str, list[float]] = {}
         for index, (doc, length) in enumerate(zip(docs, lengths, strict=True)):
             norm = K1 * (1 - B + B * length / (average or 1.0))
             for token, tf in doc.items():
-                gain = self.idf[token] * tf * (K1 + 1) / (tf + norm)
-                self.postings.setdefault(token, []).append((index, gain))
+                documents.setdefault(token, []).append(index)
+                gains.setdefault(token, []).append(self.idf[token] * tf * (K1 + 1) / (tf + norm))
+        # A token in most documents barely ranks but costs the most to add up: scoring skips
+        # it, so its postings are not kept.
+        self.postings: dict[str, _Postings] = {}
+        for token, owned in documents.items():
+            idf = self.idf[token]
+            if idf < COMMON_IDF:
+                continue
+            weight = TOKEN_WEIGHT[token[:2]]
+            raw = tuple(gains[token])
+            self.postings[token] = _Postings(
+                weight, idf, tuple(owned), raw, tuple(weight * g for g in raw)
+            )
 
     def _idf(self, n: int) -> float:
         """Return the BM25 inverse document frequency of a token in n documents."""
@@ -153,39 +179,59 @@ class _Bm25:
     def score(self, query: dict[str, float]) -> list[float]:
         """Return each entry's score for the weighted query tokens."""
         scores = [0.0] * self.size
-        idf_of = self.idf.get
         postings_of = self.postings.get
         for token, weight in query.items():
-            # A token in most documents barely ranks but costs the most to add up.
-            if idf_of(token, 1.0) < COMMON_IDF:
+            found = postings_of(token)
+            if found is None:
                 continue
-            for index, gain in postings_of(token, ()):
-                scores[index] += weight * gain
+            # The same products as weight * gain, in the same order: the same sums.
+            if weight == found.weight:
+                for index, gain in zip(found.documents, found.weighted, strict=True):
+                    scores[index] += gain
+            else:
+                for index, gain in zip(found.documents, found.gains, strict=True):
+                    scores[index] += weight * gain
         return scores
 
-    def score_and_dice(self, query: dict[str, float]) -> dict[int, tuple[float, float]]:
-        """Return, for each document sharing a token, its BM25 score and Dice overlap."""
+    def best_per_group(
+        self, query: dict[str, float], ideal: float, group: list[int], groups: int
+    ) -> tuple[list[float], list[float]]:
+        """Return each group's best document score and best Dice overlap with the query.
+
+        group[d] is the group of document d (the entry of a phrasing), ideal is self.ideal(query).
+        Dice: twice the weighted tokens a document and the query share over both their masses.
+        """
         # Flat lists rather than dicts: this loop is the hottest of a match.
         scores = [0.0] * self.size
         shared = [0.0] * self.size
-        idf_of = self.idf.get
         postings_of = self.postings.get
         for token, weight in query.items():
-            idf = idf_of(token, 1.0)
-            if idf < COMMON_IDF:
+            found = postings_of(token)
+            if found is None:
                 continue
-            share = weight * idf
-            for index, gain in postings_of(token, ()):
-                scores[index] += weight * gain
-                shared[index] += share
-        mass = self.ideal(query)
+            share = weight * found.idf
+            if weight == found.weight:
+                for index, gain in zip(found.documents, found.weighted, strict=True):
+                    scores[index] += gain
+                    shared[index] += share
+            else:
+                for index, gain in zip(found.documents, found.gains, strict=True):
+                    scores[index] += weight * gain
+                    shared[index] += share
+        best = [0.0] * groups
+        dice = [0.0] * groups
         masses = self.mass
         # Every share is positive, so a document shares a token exactly when its sum is;
         # compress() skips the others in C (most phrasings share nothing with a question).
-        return {
-            i: (scores[i], 2 * shared[i] / (mass + masses[i]))
-            for i in itertools.compress(range(self.size), shared)
-        }
+        for index in itertools.compress(range(self.size), shared):
+            owner = group[index]
+            score = scores[index]
+            if score > best[owner]:
+                best[owner] = score
+            overlap = 2 * shared[index] / (ideal + masses[index])
+            if overlap > dice[owner]:
+                dice[owner] = overlap
+        return best, dice
 
     def ideal(self, query: dict[str, float]) -> float:
         """Return what a document holding every query token once would score."""
@@ -636,15 +682,11 @@ class FaqEngine:
         # Best single phrasing: one paraphrase holding all the query's words beats an entry
         # whose many paraphrases each hold one of them.
         # Dice: how exactly one phrasing and the question say the same thing (both ways).
-        phrased = [0.0] * len(self.entries)
-        dice = [0.0] * len(self.entries)
-        for position, (score, overlap) in self._phrasings.score_and_dice(query).items():
-            index = self._choice_entry[position]
-            if score > phrased[index]:
-                phrased[index] = score
-            if overlap > dice[index]:
-                dice[index] = overlap
-        ideal3 = self._phrasings.ideal(query) or 1.0
+        mass = self._phrasings.ideal(query)
+        phrased, dice = self._phrasings.best_per_group(
+            query, mass, self._choice_entry, len(self.entries)
+        )
+        ideal3 = mass or 1.0
         fuzzy = self._fuzzy(plain, primary, secondary)
         combined = [
             W_PRIMARY * min(CLIP, p / ideal)
