@@ -8,6 +8,7 @@ import io
 import itertools
 import logging
 import math
+import operator
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -515,9 +516,13 @@ class FaqEngine:
             frozenset(t for t in (*p, *w) if t.startswith(WORD))
             for p, w in zip(primary, secondary, strict=True)
         ]
-        self._entry_choices: list[list[str]] = [[] for _ in self.entries]
+        # Each entry's phrasings shortest first, with their lengths, for _fuzzy.
+        own: list[list[str]] = [[] for _ in self.entries]
         for choice, index in zip(self._choices, self._choice_entry, strict=True):
-            self._entry_choices[index].append(choice)
+            own[index].append(choice)
+        self._entry_choices = [
+            ([len(c) for c in choices], choices) for choices in (sorted(c, key=len) for c in own)
+        ]
         # Every phrasing shortest first (with its length and entry), for _fuzzy_all.
         by_length = sorted(
             zip(self._choices, self._choice_entry, strict=True), key=lambda p: len(p[0])
@@ -754,30 +759,39 @@ class FaqEngine:
         fuzzy = [0.0] * len(self.entries)
         if not plain:
             return fuzzy
-
         # Only the entries BM25 already likes are compared (all of them when it likes none):
         # comparing every question on every message would dominate the latency.
-        def liked(i: int) -> float:
-            return primary[i] + secondary[i]
-
-        everyone = range(len(fuzzy))
-        candidates = heapq.nlargest(FUZZY_CANDIDATES, everyone, key=liked)
+        liked = list(map(operator.add, primary, secondary))
+        candidates = heapq.nlargest(FUZZY_CANDIDATES, range(len(fuzzy)), key=liked.__getitem__)
         if primary[candidates[0]] <= 0:
             return self._fuzzy_all(plain, fuzzy)
+        # partial_ratio finds the shorter string inside the longer one: right for a short
+        # question inside a long phrasing, but a bare keyword phrasing ("举荐") must not count as
+        # a perfect match for every question that mentions it, so shorter phrasings are compared
+        # whole (ratio). Each scorer runs once over all the candidates' phrasings, in C.
         size = len(plain)
+        longer: list[str] = []
+        longer_owner: list[int] = []
+        shorter: list[str] = []
+        shorter_owner: list[int] = []
         for index in candidates:
-            best = 0.0
-            for choice in self._entry_choices[index]:
-                # partial_ratio finds the shorter string inside the longer one: right for a
-                # short question inside a long phrasing, but a bare keyword phrasing ("举荐")
-                # must not count as a perfect match for every question that mentions it.
-                if len(choice) >= size:
-                    score = fuzz.partial_ratio(plain, choice, score_cutoff=FUZZY_FLOOR)
-                else:
-                    score = fuzz.ratio(plain, choice, score_cutoff=FUZZY_FLOOR)
-                if score > best:
-                    best = score
-            fuzzy[index] = best / 100.0
+            lengths, choices = self._entry_choices[index]
+            cut = bisect.bisect_left(lengths, size)
+            shorter += choices[:cut]
+            shorter_owner += [index] * cut
+            longer += choices[cut:]
+            longer_owner += [index] * (len(choices) - cut)
+        for choices, owner, scorer in (
+            (longer, longer_owner, fuzz.partial_ratio),
+            (shorter, shorter_owner, fuzz.ratio),
+        ):
+            hits = process.extract(
+                plain, choices, scorer=scorer, limit=None, score_cutoff=FUZZY_FLOOR
+            )
+            for _, score, position in hits:
+                index = owner[position]
+                if score / 100.0 > fuzzy[index]:
+                    fuzzy[index] = score / 100.0
         return fuzzy
 
     def _fuzzy_all(self, plain: str, fuzzy: list[float]) -> list[float]:
