@@ -693,15 +693,16 @@ class FaqEngine:
         )
         ideal3 = mass or 1.0
         fuzzy = self._fuzzy(plain, primary, secondary)
+        # Each share clipped at CLIP: the value min(CLIP, share) gives, without its call.
         combined = [
-            W_PRIMARY * min(CLIP, p / ideal)
-            + W_PHRASING * min(CLIP, q / ideal3)
-            + W_SECONDARY * min(CLIP, s / ideal2)
+            W_PRIMARY * (x if (x := p / ideal) < CLIP else CLIP)
+            + W_PHRASING * (y if (y := q / ideal3) < CLIP else CLIP)
+            + W_SECONDARY * (z if (z := s / ideal2) < CLIP else CLIP)
             + W_FUZZY * f
             + W_DICE * d
             for p, q, s, f, d in zip(primary, phrased, secondary, fuzzy, dice, strict=True)
         ]
-        ranked = sorted(enumerate(combined), key=lambda pair: pair[1], reverse=True)
+        ranked = sorted(enumerate(combined), key=operator.itemgetter(1), reverse=True)
         top, best = ranked[0]
         runner = ranked[1][1] if len(ranked) > 1 else 0.0
         coverage = self._coverage(words)
@@ -709,7 +710,8 @@ class FaqEngine:
         # one signal alone on top is how near-duplicates and stray keywords win.
         signals = (primary, phrased, secondary, fuzzy, dice)
         unexplained = self._unexplained(words, top)
-        agree = sum(max(range(len(v)), key=v.__getitem__) == top for v in signals) / 5
+        # v.index(max(v)): the first entry with the highest value, as max(key=...) picks it.
+        agree = sum(v.index(max(v)) == top for v in signals) / 5
         features = {
             "primary": min(1.0, primary[top] / ideal),
             "secondary": min(1.0, secondary[top] / ideal2),
