@@ -6,6 +6,7 @@ import json
 import math
 import subprocess
 import sys
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from jieba import get_module_res
 
 from bot.faq.commands import main
 from bot.faq.engine import FaqEngine
-from bot.faq.normalize import normalize
+from bot.faq.normalize import normalize, strip
 from bot.faq.render import ask_json, render_answer, render_clause, render_not_covered
 from bot.faq.segment import cut
 from bot.texts import Texts
@@ -76,6 +77,16 @@ def test_normalize(raw: str, expected: str) -> None:
 
 def test_normalize_caps_long_input() -> None:
     assert len(normalize("职称" * 3000)) <= 200
+
+
+def test_strip_keeps_exactly_the_letters_and_digits() -> None:
+    """strip's whole-text shortcut keeps what the per-character rule keeps, for every character."""
+    characters = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    kept = [c for c in characters if unicodedata.category(c)[0] in "LN"]
+    assert [c for c in characters if strip(c)] == kept
+    assert [c for c in characters if strip(c + "_" + c) == c + c] == kept
+    assert strip("a_b 科协_") == "ab科协"
+    assert strip("") == ""
 
 
 def test_devset_is_big_enough() -> None:

@@ -553,7 +553,10 @@ class FaqEngine:
 
     def _prepare(self, text: str, correct: bool = False) -> str:
         """Return text normalised, typos fixed if asked, aliases made canonical."""
-        folded = fold(text)
+        return self._prepare_folded(fold(text), correct)
+
+    def _prepare_folded(self, folded: str, correct: bool = False) -> str:
+        """Return _prepare's result for a text already folded (fold(text))."""
         lexicon = self._lexicon
         if lexicon.latin_pattern is not None and re.search("[a-z]", folded):
             folded = lexicon.latin_pattern.sub(
@@ -668,10 +671,17 @@ class FaqEngine:
 
     def features(self, text: str) -> tuple[list[tuple[int, float]], dict[str, float]]:
         """Return the ranked (entry index, score) list and the features of the top one."""
-        plain = self._prepare(text, correct=True)
+        folded = fold(text)
+        return self._features(folded, strip(folded))
+
+    def _features(
+        self, folded: str, normalized: str
+    ) -> tuple[list[tuple[int, float]], dict[str, float]]:
+        """Return features() for a question folded once (fold) and normalised (strip of that)."""
+        plain = self._prepare_folded(folded, correct=True)
         words = self._words(plain)
         query = self._query(plain, words)
-        focus = self._focus(text)
+        focus = self._focus(folded)
         if focus is not None:
             # A long message introduces the asker before it asks: what only the introduction
             # says counts for less, so "I work in the city association's office" does not
@@ -732,18 +742,17 @@ class FaqEngine:
             "explained_fuzzy": fuzzy[top] * (1 - unexplained),
             # The margin relative to the best score: a lead of 0.3 means more at 0.8 than at 2.5.
             "lead": (best - runner) / best if best > 0 else 0.0,
-            "out_of_scope": self._out_of_scope(plain, text),
-            "not_asked": self._not_asked(text, top),
+            "out_of_scope": self._out_of_scope(plain, folded),
+            "not_asked": self._not_asked(folded, normalized, top),
         }
         return ranked, features
 
-    def _focus(self, text: str) -> str | None:
-        """Return the prepared question part of a long message, or None for a short one.
+    def _focus(self, folded: str) -> str | None:
+        """Return the prepared question part of a long folded message, or None for a short one.
 
         That is its last clause, with the clauses before it while that is shorter than
         FOCUS_LENGTH characters.
         """
-        folded = fold(text)
         if len(folded) <= LONG_MESSAGE:
             return None
         parts = [p for p in _CLAUSE_BREAK.split(folded) if strip(p)]
@@ -884,21 +893,20 @@ class FaqEngine:
             for a, b in itertools.pairwise(word)
         )
 
-    def _out_of_scope(self, plain: str, text: str) -> float:
+    def _out_of_scope(self, plain: str, folded: str) -> float:
         """Return 1.0 when the question names a topic the notice does not deal with."""
         pattern = self._lexicon.oos_pattern
         if pattern is not None and pattern.search(plain):
             return 1.0
-        return 1.0 if any(w in self._lexicon.out_of_scope for w in latin_words(text)) else 0.0
+        return 1.0 if any(w in self._lexicon.out_of_scope for w in latin_words(folded)) else 0.0
 
-    def _not_asked(self, text: str, top: int) -> float:
+    def _not_asked(self, folded: str, plain: str, top: int) -> float:
         """Return 1.0 when the question asks for what the notice cannot give.
 
         That is a fact the best entry does not give (a name, a phone number, a list of
         companies, a day, an amount), or what a term means that the notice only names.
+        folded is the question folded, plain that stripped (normalize(question)).
         """
-        folded = fold(text)
-        plain = strip(folded)
         intents = self._intents
         if intents.fact_unanswered(plain, self.entries[top].id):
             return 1.0
@@ -919,13 +927,14 @@ class FaqEngine:
 
     def match(self, text: str) -> Match:
         """Return the best entry for a question, or why there is none."""
-        plain = normalize(text)
+        folded = fold(text)
+        plain = strip(folded)
         if not plain:
             return Match(None, 0.0, False, [], "empty")
         small = self._smalltalk.classify(plain)
         if small is not None:
             return Match(None, 0.0, False, [], small)
-        ranked, features = self.features(text)
+        ranked, features = self._features(folded, plain)
         confidence = self.calibration.confidence(features)
         top = self.entries[ranked[0][0]]
         scale = confidence / ranked[0][1] if ranked[0][1] > 0 else 0.0
