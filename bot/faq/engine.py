@@ -558,31 +558,55 @@ class FaqEngine:
 
     def _prepare_folded(self, folded: str, correct: bool = False) -> str:
         """Return _prepare's result for a text already folded (fold(text))."""
+        plain = self._latin_stripped(folded)
+        if correct:
+            plain = self._correct(plain)
+        return self._canonical(plain)
+
+    def _prepare_words(self, folded: str) -> tuple[str, list[str]]:
+        """Return _prepare_folded(folded, correct=True) and its words (as _words gives them).
+
+        The typo check cuts the text; when neither it nor the aliases change the text (about
+        half the questions), that cut is its words and jieba is not run again.
+        """
+        plain = self._latin_stripped(folded)
+        pieces = cut(self._tokenizer, plain)
+        prepared = self._canonical(self._correct(plain, pieces))
+        if prepared != plain:
+            pieces = cut(self._tokenizer, prepared)
+        stop = self._lexicon.stopwords
+        return prepared, [w for w in pieces if w not in stop]
+
+    def _latin_stripped(self, folded: str) -> str:
+        """Return a folded text with English and pinyin terms made canonical, then stripped."""
         lexicon = self._lexicon
         if lexicon.latin_pattern is not None and re.search("[a-z]", folded):
             folded = lexicon.latin_pattern.sub(
                 lambda m: " " + lexicon.latin_canonical(m.group(0)) + " ", folded
             )
-        plain = strip(folded)
-        if correct:
-            plain = self._correct(plain)
+        return strip(folded)
+
+    def _canonical(self, plain: str) -> str:
+        """Return a stripped text with its aliases replaced by their canonical terms."""
+        lexicon = self._lexicon
         if lexicon.alias_pattern is None:
             return plain
         return lexicon.alias_pattern.sub(lambda m: lexicon.chinese[m.group(0)], plain)
 
-    def _correct(self, text: str) -> str:
+    def _correct(self, text: str, pieces: list[str] | None = None) -> str:
         """Return text with homophone typos of FAQ words fixed (职程 -> 职称, 秘书张 -> 秘书长).
 
         Only stray single characters are suspects: a typo breaks a word, so jieba leaves its
         characters alone. A window around each is replaced by the FAQ word it sounds like when
         the two differ in exactly one character and the window is no word of its own.
+        pieces is the text's cut, when the caller has it.
         """
         vocabulary = self._vocabulary
         suspects: list[int] = []
         bounds = {0}
         position = 0
         stop = self._lexicon.stopwords
-        for word in cut(self._tokenizer, text):
+        for word in cut(self._tokenizer, text) if pieces is None else pieces:
             single = len(word) == 1 and not word.isascii()
             if single and WORD + word not in vocabulary and word not in stop:
                 suspects.append(position)
@@ -678,15 +702,14 @@ class FaqEngine:
         self, folded: str, normalized: str
     ) -> tuple[list[tuple[int, float]], dict[str, float]]:
         """Return features() for a question folded once (fold) and normalised (strip of that)."""
-        plain = self._prepare_folded(folded, correct=True)
-        words = self._words(plain)
+        plain, words = self._prepare_words(folded)
         query = self._query(plain, words)
-        focus = self._focus(folded)
-        if focus is not None:
+        tail = self._focus(folded)
+        if tail is not None:
             # A long message introduces the asker before it asks: what only the introduction
             # says counts for less, so "I work in the city association's office" does not
             # outweigh the question at its end.
-            focus_words = self._words(focus)
+            focus, focus_words = self._prepare_words(fold(tail))
             asked = set(self._tokens(focus, focus_words, rescue=True))
             query = {t: w if t in asked else w * CONTEXT_WEIGHT for t, w in query.items()}
             words = focus_words
@@ -748,7 +771,7 @@ class FaqEngine:
         return ranked, features
 
     def _focus(self, folded: str) -> str | None:
-        """Return the prepared question part of a long folded message, or None for a short one.
+        """Return the question part of a long folded message, or None for a short one.
 
         That is its last clause, with the clauses before it while that is shorter than
         FOCUS_LENGTH characters.
@@ -763,7 +786,7 @@ class FaqEngine:
             tail = parts.pop() + tail
         if not parts:
             return None
-        return self._prepare(tail, correct=True)
+        return tail
 
     def _fuzzy(self, plain: str, primary: list[float], secondary: list[float]) -> list[float]:
         """Return each entry's best character-level similarity to one of its questions."""
