@@ -161,16 +161,18 @@ class _Bm25:
                 gains.setdefault(token, []).append(self.idf[token] * tf * (K1 + 1) / (tf + norm))
         # A token in most documents barely ranks but costs the most to add up: scoring skips
         # it, so its postings are not kept.
+        # (The lists are let go one by one, so their memory holds the tuples that replace them.)
         self.postings: dict[str, _Postings] = {}
-        for token, owned in documents.items():
+        for token in list(documents):
+            owned = documents.pop(token)
+            raw = tuple(gains.pop(token))
             idf = self.idf[token]
             if idf < COMMON_IDF:
                 continue
             weight = TOKEN_WEIGHT[token[:2]]
-            raw = tuple(gains[token])
-            self.postings[token] = _Postings(
-                weight, idf, tuple(owned), raw, tuple(weight * g for g in raw)
-            )
+            # 1.0 * g is g: words share their gains instead of holding equal copies.
+            weighted = raw if weight == 1.0 else tuple(weight * g for g in raw)
+            self.postings[token] = _Postings(weight, idf, tuple(owned), raw, weighted)
 
     def _idf(self, n: int) -> float:
         """Return the BM25 inverse document frequency of a token in n documents."""
