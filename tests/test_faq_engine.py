@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
+import unicodedata
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -13,9 +16,10 @@ from jieba import get_module_res
 
 from bot.faq.commands import main
 from bot.faq.engine import FaqEngine
-from bot.faq.normalize import normalize
+from bot.faq.normalize import normalize, strip
 from bot.faq.pinyin import all_syllables, split_syllables
 from bot.faq.render import ask_json, render_answer, render_clause, render_not_covered
+from bot.faq.segment import cut
 from bot.texts import Texts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,6 +77,16 @@ def test_normalize(raw: str, expected: str) -> None:
 
 def test_normalize_caps_long_input() -> None:
     assert len(normalize("职称" * 3000)) <= 200
+
+
+def test_strip_keeps_exactly_the_letters_and_digits() -> None:
+    """strip's whole-text shortcut keeps what the per-character rule keeps, for every character."""
+    characters = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    kept = [c for c in characters if unicodedata.category(c)[0] in "LN"]
+    assert [c for c in characters if strip(c)] == kept
+    assert [c for c in characters if strip(c + "_" + c) == c + c] == kept
+    assert strip("a_b 科协_") == "ab科协"
+    assert strip("") == ""
 
 
 def test_devset_is_big_enough() -> None:
@@ -476,3 +490,78 @@ def test_engine_cuts_with_the_shipped_pruned_dictionary(engine: FaqEngine) -> No
         entries = [line.split() for line in source.read().decode().splitlines()]
     rare = next(w for w, f, *_ in entries if int(f) < MIN_FREQ and len(w) > 3)
     assert not freq.get(rare)
+
+
+def test_segment_cut_is_jiebas_cut(engine: FaqEngine) -> None:
+    """bot/faq/segment.py's faster cut gives jieba's own words on every question we have."""
+    tokenizer = engine._tokenizer
+    texts = ["", " ", "a", "abc 12", "\r\n", "ＡＢＣ", "园区科协 abc1 x 秘书长\r\n!!", "🙂科协🙂"]
+    cases = [*load_cases(), *load_blind()]
+    for path in (BLIND2, BLIND3, BLIND4):
+        cases += load_blind(path)
+    for case in cases:
+        texts += [case.question, normalize(case.question), engine._prepare(case.question)]
+    for text in texts:
+        assert cut(tokenizer, text) == list(tokenizer.cut(text, HMM=False)), text
+
+
+def _reference_bm25(
+    docs: list[Counter[str]], query: dict[str, float]
+) -> tuple[list[float], list[float]]:
+    """Return BM25 scores and Dice overlaps of query against docs, the plain textbook way."""
+    from bot.faq.engine import COMMON_IDF, K1, TOKEN_WEIGHT, B
+
+    size = len(docs)
+    lengths = [sum(d.values()) for d in docs]
+    average = sum(lengths) / size
+
+    def idf(token: str) -> float:
+        n = sum(token in d for d in docs)
+        return math.log(1 + (size - n + 0.5) / (n + 0.5))
+
+    ideal = sum(w * idf(t) for t, w in query.items() if idf(t) >= COMMON_IDF)
+    scores, dice = [], []
+    for doc, length in zip(docs, lengths, strict=True):
+        norm = K1 * (1 - B + B * length / average)
+        score = shared = 0.0
+        for token, weight in query.items():
+            if token in doc and idf(token) >= COMMON_IDF:
+                tf = doc[token]
+                score += weight * (idf(token) * tf * (K1 + 1) / (tf + norm))
+                shared += weight * idf(token)
+        mass = sum(idf(t) * TOKEN_WEIGHT[t[:2]] for t in doc if idf(t) >= COMMON_IDF)
+        scores.append(score)
+        dice.append(2 * shared / (ideal + mass) if shared else 0.0)
+    return scores, dice
+
+
+def test_bm25_scores_are_the_textbook_sums() -> None:
+    """_Bm25's precomputed postings add up to what BM25 computed from scratch gives, bit for bit.
+
+    Query weights of a token's own kind use the gains weighted at load, other weights (a long
+    message's introduction) multiply on the fly: both must give the reference's sums.
+    """
+    from bot.faq.engine import _Bm25
+
+    docs = [
+        Counter({"w:a": 2, "w:b": 1, "b:xy": 1}),
+        Counter({"w:a": 1, "p:x_y": 3}),
+        Counter({"w:c": 1, "b:xy": 2, "w:b": 1}),
+        Counter({"w:d": 1}),
+        Counter({"w:b": 1, "w:c": 4, "p:x_y": 1, "b:zz": 1}),
+    ]
+    bm25 = _Bm25(docs)
+    group = [0, 0, 1, 2, 1]
+    queries = [
+        {"w:a": 1.0, "b:xy": 0.6, "p:x_y": 0.4},
+        {"w:b": 0.5, "w:c": 1.0, "b:xy": 0.3, "p:x_y": 0.2, "w:unseen": 1.0},
+        {"w:d": 1.0, "b:zz": 0.6, "w:a": 0.5},
+        {"w:unseen": 1.0},
+    ]
+    for query in queries:
+        scores, dice = _reference_bm25(docs, query)
+        assert bm25.score(query) == scores
+        best, overlap = bm25.best_per_group(query, bm25.ideal(query), group, 3)
+        members = [[d for d, g in enumerate(group) if g == k] for k in range(3)]
+        assert best == [max(scores[d] for d in m) for m in members]
+        assert overlap == [max(dice[d] for d in m) for m in members]

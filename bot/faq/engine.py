@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import bisect
-import heapq
 import io
 import itertools
 import logging
 import math
+import operator
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import jieba
 from rapidfuzz import fuzz, process
@@ -20,6 +20,7 @@ from rapidfuzz import fuzz, process
 from bot.content import content_root, read_text, read_yaml
 from bot.faq.normalize import fold, latin_words, normalize, strip
 from bot.faq.pinyin import all_syllables, split_syllables, syllables
+from bot.faq.segment import cut
 from bot.notice import Clause, Notice
 
 MatchKind = Literal["answer", "not_covered", "greeting", "thanks", "empty"]
@@ -125,6 +126,19 @@ class Calibration:
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
+class _Postings(NamedTuple):
+    """Where one token occurs: its documents and gains, in document order."""
+
+    # The token's kind weight (TOKEN_WEIGHT) and inverse document frequency.
+    weight: float
+    idf: float
+    documents: tuple[int, ...]
+    gains: tuple[float, ...]
+    # weight * gain: what a query token of its kind's own weight adds (all but a long
+    # message's introduction), computed once at load instead of on every match.
+    weighted: tuple[float, ...]
+
+
 class _Bm25:
     """BM25 over one text field per entry, with weighted query tokens."""
 
@@ -137,17 +151,32 @@ class _Bm25:
             frequency.update(doc.keys())
         self.idf = {t: self._idf(n) for t, n in frequency.items()}
         self.unseen_idf = self._idf(0)
-        self.postings: dict[str, list[tuple[int, float]]] = {}
         # Each document's weighted mass of distinct tokens, for the Dice overlap.
         self.mass = [
             sum(self.idf[t] * TOKEN_WEIGHT[t[:2]] for t in doc if self.idf[t] >= COMMON_IDF)
             for doc in docs
         ]
+        documents: dict[str, list[int]] = {}
+        gains: dict[str, list[float]] = {}
         for index, (doc, length) in enumerate(zip(docs, lengths, strict=True)):
             norm = K1 * (1 - B + B * length / (average or 1.0))
             for token, tf in doc.items():
-                gain = self.idf[token] * tf * (K1 + 1) / (tf + norm)
-                self.postings.setdefault(token, []).append((index, gain))
+                documents.setdefault(token, []).append(index)
+                gains.setdefault(token, []).append(self.idf[token] * tf * (K1 + 1) / (tf + norm))
+        # A token in most documents barely ranks but costs the most to add up: scoring skips
+        # it, so its postings are not kept.
+        # (The lists are let go one by one, so their memory holds the tuples that replace them.)
+        self.postings: dict[str, _Postings] = {}
+        for token in list(documents):
+            owned = documents.pop(token)
+            raw = tuple(gains.pop(token))
+            idf = self.idf[token]
+            if idf < COMMON_IDF:
+                continue
+            weight = TOKEN_WEIGHT[token[:2]]
+            # 1.0 * g is g: words share their gains instead of holding equal copies.
+            weighted = raw if weight == 1.0 else tuple(weight * g for g in raw)
+            self.postings[token] = _Postings(weight, idf, tuple(owned), raw, weighted)
 
     def _idf(self, n: int) -> float:
         """Return the BM25 inverse document frequency of a token in n documents."""
@@ -156,44 +185,66 @@ class _Bm25:
     def score(self, query: dict[str, float]) -> list[float]:
         """Return each entry's score for the weighted query tokens."""
         scores = [0.0] * self.size
-        idf_of = self.idf.get
         postings_of = self.postings.get
         for token, weight in query.items():
-            # A token in most documents barely ranks but costs the most to add up.
-            if idf_of(token, 1.0) < COMMON_IDF:
+            found = postings_of(token)
+            if found is None:
                 continue
-            for index, gain in postings_of(token, ()):
-                scores[index] += weight * gain
+            # The same products as weight * gain, in the same order: the same sums.
+            if weight == found.weight:
+                for index, gain in zip(found.documents, found.weighted, strict=True):
+                    scores[index] += gain
+            else:
+                for index, gain in zip(found.documents, found.gains, strict=True):
+                    scores[index] += weight * gain
         return scores
 
-    def score_and_dice(self, query: dict[str, float]) -> dict[int, tuple[float, float]]:
-        """Return, for each document sharing a token, its BM25 score and Dice overlap."""
+    def best_per_group(
+        self, query: dict[str, float], ideal: float, group: list[int], groups: int
+    ) -> tuple[list[float], list[float]]:
+        """Return each group's best document score and best Dice overlap with the query.
+
+        group[d] is the group of document d (the entry of a phrasing), ideal is self.ideal(query).
+        Dice: twice the weighted tokens a document and the query share over both their masses.
+        """
         # Flat lists rather than dicts: this loop is the hottest of a match.
         scores = [0.0] * self.size
         shared = [0.0] * self.size
-        idf_of = self.idf.get
         postings_of = self.postings.get
         for token, weight in query.items():
-            idf = idf_of(token, 1.0)
-            if idf < COMMON_IDF:
+            found = postings_of(token)
+            if found is None:
                 continue
-            share = weight * idf
-            for index, gain in postings_of(token, ()):
-                scores[index] += weight * gain
-                shared[index] += share
-        mass = self.ideal(query)
+            share = weight * found.idf
+            if weight == found.weight:
+                for index, gain in zip(found.documents, found.weighted, strict=True):
+                    scores[index] += gain
+                    shared[index] += share
+            else:
+                for index, gain in zip(found.documents, found.gains, strict=True):
+                    scores[index] += weight * gain
+                    shared[index] += share
+        best = [0.0] * groups
+        dice = [0.0] * groups
         masses = self.mass
         # Every share is positive, so a document shares a token exactly when its sum is;
         # compress() skips the others in C (most phrasings share nothing with a question).
-        return {
-            i: (scores[i], 2 * shared[i] / (mass + masses[i]))
-            for i in itertools.compress(range(self.size), shared)
-        }
+        for index in itertools.compress(range(self.size), shared):
+            owner = group[index]
+            score = scores[index]
+            if score > best[owner]:
+                best[owner] = score
+            overlap = 2 * shared[index] / (ideal + masses[index])
+            if overlap > dice[owner]:
+                dice[owner] = overlap
+        return best, dice
 
     def ideal(self, query: dict[str, float]) -> float:
         """Return what a document holding every query token once would score."""
-        idf = (self.idf.get(t, self.unseen_idf) for t in query)
-        return sum(w * i for w, i in zip(query.values(), idf, strict=True) if i >= COMMON_IDF)
+        idf_of = self.idf.get
+        unseen = self.unseen_idf
+        # A list, not a generator: the same products summed in the same order, faster.
+        return sum([w * i for t, w in query.items() if (i := idf_of(t, unseen)) >= COMMON_IDF])
 
 
 @dataclass
@@ -480,9 +531,13 @@ class FaqEngine:
             frozenset(t for t in (*p, *w) if t.startswith(WORD))
             for p, w in zip(primary, secondary, strict=True)
         ]
-        self._entry_choices: list[list[str]] = [[] for _ in self.entries]
+        # Each entry's phrasings shortest first, with their lengths, for _fuzzy.
+        own: list[list[str]] = [[] for _ in self.entries]
         for choice, index in zip(self._choices, self._choice_entry, strict=True):
-            self._entry_choices[index].append(choice)
+            own[index].append(choice)
+        self._entry_choices = [
+            ([len(c) for c in choices], choices) for choices in (sorted(c, key=len) for c in own)
+        ]
         # Every phrasing shortest first (with its length and entry), for _fuzzy_all.
         by_length = sorted(
             zip(self._choices, self._choice_entry, strict=True), key=lambda p: len(p[0])
@@ -529,7 +584,31 @@ class FaqEngine:
 
     def _prepare(self, text: str, correct: bool = False) -> str:
         """Return text normalised, typos fixed if asked, aliases made canonical."""
-        folded = fold(text)
+        return self._prepare_folded(fold(text), correct)
+
+    def _prepare_folded(self, folded: str, correct: bool = False) -> str:
+        """Return _prepare's result for a text already folded (fold(text))."""
+        plain = self._latin_stripped(folded)
+        if correct:
+            plain = self._correct(plain)
+        return self._canonical(plain)
+
+    def _prepare_words(self, folded: str) -> tuple[str, list[str]]:
+        """Return _prepare_folded(folded, correct=True) and its words (as _words gives them).
+
+        The typo check cuts the text; when neither it nor the aliases change the text (about
+        half the questions), that cut is its words and jieba is not run again.
+        """
+        plain = self._latin_stripped(folded)
+        pieces = cut(self._tokenizer, plain)
+        prepared = self._canonical(self._correct(plain, pieces))
+        if prepared != plain:
+            pieces = cut(self._tokenizer, prepared)
+        stop = self._lexicon.stopwords
+        return prepared, [w for w in pieces if w not in stop]
+
+    def _latin_stripped(self, folded: str) -> str:
+        """Return a folded text with English and pinyin terms made canonical, then stripped."""
         lexicon = self._lexicon
         if lexicon.latin_pattern is not None and re.search("[a-z]", folded):
             # "what's the reference" must not leave an "s" to glue onto the next word.
@@ -538,9 +617,11 @@ class FaqEngine:
                 lambda m: " " + lexicon.latin_canonical(m.group(0)) + " ", folded
             )
             folded = _LATIN_RUN.sub(lambda m: self._from_pinyin(m.group(0)), folded)
-        plain = strip(folded)
-        if correct:
-            plain = self._correct(plain)
+        return strip(folded)
+
+    def _canonical(self, plain: str) -> str:
+        """Return a stripped text with its aliases replaced by their canonical terms."""
+        lexicon = self._lexicon
         if lexicon.alias_pattern is None:
             return plain
         return lexicon.alias_pattern.sub(lambda m: lexicon.chinese[m.group(0)], plain)
@@ -609,19 +690,20 @@ class FaqEngine:
         ]
         return found + kept
 
-    def _correct(self, text: str) -> str:
+    def _correct(self, text: str, pieces: list[str] | None = None) -> str:
         """Return text with homophone typos of FAQ words fixed (职程 -> 职称, 秘书张 -> 秘书长).
 
         Only stray single characters are suspects: a typo breaks a word, so jieba leaves its
         characters alone. A window around each is replaced by the FAQ word it sounds like when
         the two differ in exactly one character and the window is no word of its own.
+        pieces is the text's cut, when the caller has it.
         """
         vocabulary = self._vocabulary
         suspects: list[int] = []
         bounds = {0}
         position = 0
         stop = self._lexicon.stopwords
-        for word in self._tokenizer.cut(text, HMM=False):
+        for word in cut(self._tokenizer, text) if pieces is None else pieces:
             single = len(word) == 1 and not word.isascii()
             if single and WORD + word not in vocabulary and word not in stop:
                 suspects.append(position)
@@ -640,9 +722,9 @@ class FaqEngine:
                     window = "".join(chars[start : start + size])
                     if window.isascii() or known.get(window) or WORD + window in vocabulary:
                         continue
-                    word = self._sounds_like(window)
-                    if word is not None:
-                        chars[start : start + size] = list(word)
+                    sounded = self._sounds_like(window)
+                    if sounded is not None:
+                        chars[start : start + size] = list(sounded)
                         break
                 else:
                     continue
@@ -660,7 +742,7 @@ class FaqEngine:
     def _words(self, text: str) -> list[str]:
         """Return the jieba words of text without stop words (one dictionary pass)."""
         stop = self._lexicon.stopwords
-        return [w for w in self._tokenizer.cut(text, HMM=False) if w not in stop]
+        return [w for w in cut(self._tokenizer, text) if w not in stop]
 
     def _tokens(
         self, text: str, words: list[str] | None = None, rescue: bool = False
@@ -684,8 +766,9 @@ class FaqEngine:
         for a, b in itertools.pairwise(content):
             if a.isascii() or b.isascii():
                 continue
-            yield BIGRAM + a + b
-            if rescue and BIGRAM + a + b in self._bigrams:
+            bigram = BIGRAM + a + b
+            yield bigram
+            if rescue and bigram in self._bigrams:
                 continue
             for x in syllables(a):
                 for y in syllables(b):
@@ -693,11 +776,9 @@ class FaqEngine:
 
     def _query(self, text: str, words: list[str]) -> dict[str, float]:
         """Return the weighted query tokens of a normalised, expanded text."""
-        query: dict[str, float] = {}
-        for token in self._tokens(text, words, rescue=True):
-            weight = TOKEN_WEIGHT[token[:2]]
-            query[token] = max(query.get(token, 0.0), weight)
-        return query
+        # Every token of a kind weighs the same, so a repeated token keeps its weight (and its
+        # first place, which fixes the order scores add up in).
+        return {t: TOKEN_WEIGHT[t[:2]] for t in self._tokens(text, words, rescue=True)}
 
     # -- matching --------------------------------------------------------------------------
 
@@ -711,15 +792,21 @@ class FaqEngine:
 
     def features(self, text: str) -> tuple[list[tuple[int, float]], dict[str, float]]:
         """Return the ranked (entry index, score) list and the features of the top one."""
-        plain = self._prepare(text, correct=True)
-        words = self._words(plain)
+        folded = fold(text)
+        return self._features(folded, strip(folded))
+
+    def _features(
+        self, folded: str, normalized: str
+    ) -> tuple[list[tuple[int, float]], dict[str, float]]:
+        """Return features() for a question folded once (fold) and normalised (strip of that)."""
+        plain, words = self._prepare_words(folded)
         query = self._query(plain, words)
-        focus = self._focus(text)
-        if focus is not None:
+        tail = self._focus(folded)
+        if tail is not None:
             # A long message introduces the asker before it asks: what only the introduction
             # says counts for less, so "I work in the city association's office" does not
             # outweigh the question at its end.
-            focus_words = self._words(focus)
+            focus, focus_words = self._prepare_words(fold(tail))
             asked = set(self._tokens(focus, focus_words, rescue=True))
             query = {t: w if t in asked else w * CONTEXT_WEIGHT for t, w in query.items()}
             words = focus_words
@@ -730,25 +817,22 @@ class FaqEngine:
         # Best single phrasing: one paraphrase holding all the query's words beats an entry
         # whose many paraphrases each hold one of them.
         # Dice: how exactly one phrasing and the question say the same thing (both ways).
-        phrased = [0.0] * len(self.entries)
-        dice = [0.0] * len(self.entries)
-        for position, (score, overlap) in self._phrasings.score_and_dice(query).items():
-            index = self._choice_entry[position]
-            if score > phrased[index]:
-                phrased[index] = score
-            if overlap > dice[index]:
-                dice[index] = overlap
-        ideal3 = self._phrasings.ideal(query) or 1.0
+        mass = self._phrasings.ideal(query)
+        phrased, dice = self._phrasings.best_per_group(
+            query, mass, self._choice_entry, len(self.entries)
+        )
+        ideal3 = mass or 1.0
         fuzzy = self._fuzzy(plain, primary, secondary)
+        # Each share clipped at CLIP: the value min(CLIP, share) gives, without its call.
         combined = [
-            W_PRIMARY * min(CLIP, p / ideal)
-            + W_PHRASING * min(CLIP, q / ideal3)
-            + W_SECONDARY * min(CLIP, s / ideal2)
+            W_PRIMARY * (x if (x := p / ideal) < CLIP else CLIP)
+            + W_PHRASING * (y if (y := q / ideal3) < CLIP else CLIP)
+            + W_SECONDARY * (z if (z := s / ideal2) < CLIP else CLIP)
             + W_FUZZY * f
             + W_DICE * d
             for p, q, s, f, d in zip(primary, phrased, secondary, fuzzy, dice, strict=True)
         ]
-        ranked = sorted(enumerate(combined), key=lambda pair: pair[1], reverse=True)
+        ranked = sorted(enumerate(combined), key=operator.itemgetter(1), reverse=True)
         top, best = ranked[0]
         runner = ranked[1][1] if len(ranked) > 1 else 0.0
         coverage = self._coverage(words)
@@ -756,7 +840,8 @@ class FaqEngine:
         # one signal alone on top is how near-duplicates and stray keywords win.
         signals = (primary, phrased, secondary, fuzzy, dice)
         unexplained = self._unexplained(words, top)
-        agree = sum(max(range(len(v)), key=v.__getitem__) == top for v in signals) / 5
+        # v.index(max(v)): the first entry with the highest value, as max(key=...) picks it.
+        agree = sum(v.index(max(v)) == top for v in signals) / 5
         features = {
             "primary": min(1.0, primary[top] / ideal),
             "secondary": min(1.0, secondary[top] / ideal2),
@@ -777,18 +862,17 @@ class FaqEngine:
             "explained_fuzzy": fuzzy[top] * (1 - unexplained),
             # The margin relative to the best score: a lead of 0.3 means more at 0.8 than at 2.5.
             "lead": (best - runner) / best if best > 0 else 0.0,
-            "out_of_scope": self._out_of_scope(plain, text),
-            "not_asked": self._not_asked(text, top),
+            "out_of_scope": self._out_of_scope(plain, folded),
+            "not_asked": self._not_asked(folded, normalized, top),
         }
         return ranked, features
 
-    def _focus(self, text: str) -> str | None:
-        """Return the prepared question part of a long message, or None for a short one.
+    def _focus(self, folded: str) -> str | None:
+        """Return the question part of a long folded message, or None for a short one.
 
         That is its last clause, with the clauses before it while that is shorter than
         FOCUS_LENGTH characters.
         """
-        folded = fold(text)
         if len(folded) <= LONG_MESSAGE:
             return None
         parts = [p for p in _CLAUSE_BREAK.split(folded) if strip(p)]
@@ -799,37 +883,48 @@ class FaqEngine:
             tail = parts.pop() + tail
         if not parts:
             return None
-        return self._prepare(tail, correct=True)
+        return tail
 
     def _fuzzy(self, plain: str, primary: list[float], secondary: list[float]) -> list[float]:
         """Return each entry's best character-level similarity to one of its questions."""
         fuzzy = [0.0] * len(self.entries)
         if not plain:
             return fuzzy
-
         # Only the entries BM25 already likes are compared (all of them when it likes none):
         # comparing every question on every message would dominate the latency.
-        def liked(i: int) -> float:
-            return primary[i] + secondary[i]
-
-        everyone = range(len(fuzzy))
-        candidates = heapq.nlargest(FUZZY_CANDIDATES, everyone, key=liked)
+        liked = list(map(operator.add, primary, secondary))
+        # heapq.nlargest's documented equivalent (ties in entry order), in C.
+        candidates = sorted(range(len(fuzzy)), key=liked.__getitem__, reverse=True)
+        del candidates[FUZZY_CANDIDATES:]
         if primary[candidates[0]] <= 0:
             return self._fuzzy_all(plain, fuzzy)
+        # partial_ratio finds the shorter string inside the longer one: right for a short
+        # question inside a long phrasing, but a bare keyword phrasing ("举荐") must not count as
+        # a perfect match for every question that mentions it, so shorter phrasings are compared
+        # whole (ratio). Each scorer runs once over all the candidates' phrasings, in C.
         size = len(plain)
+        longer: list[str] = []
+        longer_owner: list[int] = []
+        shorter: list[str] = []
+        shorter_owner: list[int] = []
         for index in candidates:
-            best = 0.0
-            for choice in self._entry_choices[index]:
-                # partial_ratio finds the shorter string inside the longer one: right for a
-                # short question inside a long phrasing, but a bare keyword phrasing ("举荐")
-                # must not count as a perfect match for every question that mentions it.
-                if len(choice) >= size:
-                    score = fuzz.partial_ratio(plain, choice, score_cutoff=FUZZY_FLOOR)
-                else:
-                    score = fuzz.ratio(plain, choice, score_cutoff=FUZZY_FLOOR)
-                if score > best:
-                    best = score
-            fuzzy[index] = best / 100.0
+            lengths, choices = self._entry_choices[index]
+            cut = bisect.bisect_left(lengths, size)
+            shorter += choices[:cut]
+            shorter_owner += [index] * cut
+            longer += choices[cut:]
+            longer_owner += [index] * (len(choices) - cut)
+        for choices, owner, scorer in (
+            (longer, longer_owner, fuzz.partial_ratio),
+            (shorter, shorter_owner, fuzz.ratio),
+        ):
+            hits = process.extract(
+                plain, choices, scorer=scorer, limit=None, score_cutoff=FUZZY_FLOOR
+            )
+            for _, score, position in hits:
+                index = owner[position]
+                if score / 100.0 > fuzzy[index]:
+                    fuzzy[index] = score / 100.0
         return fuzzy
 
     def _fuzzy_all(self, plain: str, fuzzy: list[float]) -> list[float]:
@@ -932,21 +1027,20 @@ class FaqEngine:
             for a, b in itertools.pairwise(word)
         )
 
-    def _out_of_scope(self, plain: str, text: str) -> float:
+    def _out_of_scope(self, plain: str, folded: str) -> float:
         """Return 1.0 when the question names a topic the notice does not deal with."""
         pattern = self._lexicon.oos_pattern
         if pattern is not None and pattern.search(plain):
             return 1.0
-        return 1.0 if any(w in self._lexicon.out_of_scope for w in latin_words(text)) else 0.0
+        return 1.0 if any(w in self._lexicon.out_of_scope for w in latin_words(folded)) else 0.0
 
-    def _not_asked(self, text: str, top: int) -> float:
+    def _not_asked(self, folded: str, plain: str, top: int) -> float:
         """Return 1.0 when the question asks for what the notice cannot give.
 
         That is a fact the best entry does not give (a name, a phone number, a list of
         companies, a day, an amount), or what a term means that the notice only names.
+        folded is the question folded, plain that stripped (normalize(question)).
         """
-        folded = fold(text)
-        plain = strip(folded)
         intents = self._intents
         if intents.fact_unanswered(plain, self.entries[top].id):
             return 1.0
@@ -967,13 +1061,14 @@ class FaqEngine:
 
     def match(self, text: str) -> Match:
         """Return the best entry for a question, or why there is none."""
-        plain = normalize(text)
+        folded = fold(text)
+        plain = strip(folded)
         if not plain:
             return Match(None, 0.0, False, [], "empty")
         small = self._smalltalk.classify(plain)
         if small is not None:
             return Match(None, 0.0, False, [], small)
-        ranked, features = self.features(text)
+        ranked, features = self._features(folded, plain)
         confidence = self.calibration.confidence(features)
         top = self.entries[ranked[0][0]]
         scale = confidence / ranked[0][1] if ranked[0][1] > 0 else 0.0

@@ -36,7 +36,13 @@ def _is_kept(char: str) -> bool:
 
 def strip(folded: str) -> str:
     """Return a folded text without spaces, punctuation, symbols, emoji or control characters."""
-    return "".join(ch for ch in _KEEP.sub("", folded) if _is_kept(ch))[:SCORED_LIMIT]
+    kept = _KEEP.sub("", folded)
+    # What \w keeps is a letter, a digit or "_" (str.isalnum() or "_", and every alphanumeric
+    # character is of category L or N): a text that is all alphanumeric is kept whole, without
+    # asking unicodedata about each character.
+    if kept.isalnum():
+        return kept[:SCORED_LIMIT]
+    return "".join(ch for ch in kept if _is_kept(ch))[:SCORED_LIMIT]
 
 
 def normalize(text: str) -> str:
@@ -44,6 +50,6 @@ def normalize(text: str) -> str:
     return strip(fold(text))
 
 
-def latin_words(text: str) -> list[str]:
-    """Return the lower-case ASCII words (English or pinyin) typed in a question."""
-    return re.findall(r"[a-z0-9]+", fold(text))
+def latin_words(folded: str) -> list[str]:
+    """Return the lower-case ASCII words (English or pinyin) typed in a folded question."""
+    return re.findall(r"[a-z0-9]+", folded)
