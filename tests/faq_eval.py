@@ -21,6 +21,10 @@ BLIND6 = Path(__file__).with_name("faq_blind6.yaml")
 # Written in session 3 like blind5/6 but as development data: tuned on.
 FRESH1 = Path(__file__).with_name("faq_fresh1.yaml")
 FRESH2 = Path(__file__).with_name("faq_fresh2.yaml")
+FRESH3 = Path(__file__).with_name("faq_fresh3.yaml")
+FRESH4 = Path(__file__).with_name("faq_fresh4.yaml")
+# Every set besides the dev set that may be tuned on (blind sets 5 and 6 may not).
+DEVELOPMENT = (BLIND, BLIND2, BLIND3, BLIND4, FRESH1, FRESH2, FRESH3, FRESH4)
 HELD_OUT_PERCENT = 30
 
 

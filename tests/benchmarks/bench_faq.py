@@ -46,6 +46,8 @@ def main() -> int:
         ("blind4", faq_eval.BLIND4),
         ("fresh1", faq_eval.FRESH1),
         ("fresh2", faq_eval.FRESH2),
+        ("fresh3", faq_eval.FRESH3),
+        ("fresh4", faq_eval.FRESH4),
         ("blind5", faq_eval.BLIND5),
         ("blind6", faq_eval.BLIND6),
     ):
