@@ -237,6 +237,14 @@ def test_typos_homophones_pinyin_english(engine: FaqEngine, text: str, expected:
         ("what does the park association actually do", "park-association-main-tasks"),
         ("is this notice still in force", "is-the-notice-still-valid"),
         ("to whom is the notice addressed", "who-is-the-notice-addressed-to"),
+        # "about" asks for the summary only when it ends the question; "cover" likewise.
+        ("what is this notice about?", "what-is-the-opinion-about"),
+        (
+            "Which organisation published this notice about park science associations?",
+            "who-issued-the-notice",
+        ),
+        ("What does Part III of the opinion cover?", "section-goals"),
+        ("Who should I contact about professional title questions?", "title-who-to-ask"),
         # 几步 and 哪几项 ask "how many": they are no unknown topic that lowers the confidence.
         ("成立园区科协要走哪几步", "how-to-found-a-park-association"),
         ("园区科协的任务有哪几项", "park-association-main-tasks"),

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from bot.content import read_text, read_yaml
+from bot.content import content_root, read_text, read_yaml
 from bot.notice import Notice, NoticeError
 
 ROOT = Path(__file__).parents[1]
@@ -298,3 +299,25 @@ def test_faq_word_lists_hold_only_text(name: str) -> None:
 
     odd = [x for x in leaves(read_yaml("faq", name)) if isinstance(x, bool) or x is None]
     assert not odd, odd
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["terms_extra.yaml", "aliases.yaml", "smalltalk.yaml", "intents.yaml", "calibration.yaml"],
+)
+def test_faq_word_lists_have_no_duplicate_keys(name: str) -> None:
+    # YAML keeps only the last of two equal keys: a second "性质:" group once silently
+    # replaced the first one's words.
+    duplicates: list[Any] = []
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> Any:
+        keys = [loader.construct_object(k) for k, _ in node.value]
+        duplicates.extend(k for k in set(keys) if keys.count(k) > 1)
+        return yaml.SafeLoader.construct_mapping(loader, node)
+
+    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    yaml.load((content_root() / "faq" / name).read_text(encoding="utf-8"), Loader=Loader)
+    assert not duplicates, duplicates

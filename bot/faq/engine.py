@@ -258,6 +258,9 @@ class _Lexicon:
     english_stopwords: frozenset[str] = frozenset()
     # A prefix plus one character is a question word (how many steps, which few items).
     question_prefixes: frozenset[str] = frozenset()
+    # English words that mean a term only when they end the question ("what is it about").
+    english_endings: dict[str, str] = field(default_factory=dict)
+    ending_pattern: re.Pattern[str] | None = None
     latin: dict[str, str] = field(default_factory=dict)
     chinese: dict[str, str] = field(default_factory=dict)
     alias_pattern: re.Pattern[str] | None = None
@@ -280,6 +283,9 @@ class _Lexicon:
         self.latin.update(
             {_latin_key(k): v for k, v in self.aliases.items() if k.isascii() and _latin_key(k)}
         )
+        endings = "|".join(map(re.escape, sorted(self.english_endings, key=len, reverse=True)))
+        if endings:
+            self.ending_pattern = re.compile(rf"(?<![a-z0-9])({endings})[^a-z0-9]*$")
         words = sorted(self.latin, key=len, reverse=True)
         if words:
             alternatives = "|".join(map(_latin_alternative, words))
@@ -485,6 +491,10 @@ class FaqEngine:
             question_prefixes=frozenset(
                 normalize(w) for w in extra.get("question_prefixes") or ()
             ),
+            english_endings={
+                _latin_key(str(k)): normalize(str(v))
+                for k, v in (extra.get("english_endings") or {}).items()
+            },
         )
         smalltalk = _Smalltalk.from_data(read_yaml("faq", "smalltalk.yaml") or {})
         raw_cal = read_yaml("faq", "calibration.yaml") or {}
@@ -613,6 +623,10 @@ class FaqEngine:
         if lexicon.latin_pattern is not None and re.search("[a-z]", folded):
             # "what's the reference" must not leave an "s" to glue onto the next word.
             folded = _CONTRACTION.sub(" ", folded)
+            if lexicon.ending_pattern is not None:
+                folded = lexicon.ending_pattern.sub(
+                    lambda m: " " + lexicon.english_endings[m.group(1)] + " ", folded
+                )
             folded = lexicon.latin_pattern.sub(
                 lambda m: " " + lexicon.latin_canonical(m.group(0)) + " ", folded
             )
