@@ -247,6 +247,8 @@ def test_typos_homophones_pinyin_english(engine: FaqEngine, text: str, expected:
         ("Who should I contact about professional title questions?", "title-who-to-ask"),
         # 几步 and 哪几项 ask "how many": they are no unknown topic that lowers the confidence.
         ("成立园区科协要走哪几步", "how-to-found-a-park-association"),
+        # The out-of-scope term 高企 straddles 提高/企业 here: it is not named.
+        ("园区科协对提高企业普通员工素质有什么作用", "enterprise-staff-quality"),
         ("园区科协的任务有哪几项", "park-association-main-tasks"),
     ],
 )
@@ -347,6 +349,10 @@ def test_title_keyword_in_any_spelling_finds_a_title_entry(engine: FaqEngine, te
         "专家工作站的门牌号",
         "中国科协主席是谁",
         "园区食堂几点开饭",
+        # Listed terms inside a longer word still count (高企 in 高企认定, 加班 in 加班费).
+        "高企认定怎么申请",
+        "园区科协能帮忙申请高企吗",
+        "who is the president of the china association for science and technology",
     ],
 )
 def test_out_of_scope_examples(engine: FaqEngine, text: str) -> None:

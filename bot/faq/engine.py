@@ -1044,8 +1044,16 @@ class FaqEngine:
     def _out_of_scope(self, plain: str, folded: str) -> float:
         """Return 1.0 when the question names a topic the notice does not deal with."""
         pattern = self._lexicon.oos_pattern
-        if pattern is not None and pattern.search(plain):
-            return 1.0
+        if pattern is not None:
+            found = list(pattern.finditer(plain))
+            if found:
+                # A listed term counts inside a word or over whole words, not where it straddles
+                # two words: 高企 (a certification) is not in 提高/企业, 加班 is in 加班费.
+                bounds = set(
+                    itertools.accumulate(map(len, cut(self._tokenizer, plain)), initial=0)
+                )
+                if any(not _straddles(m.start(), m.end(), bounds) for m in found):
+                    return 1.0
         return 1.0 if any(w in self._lexicon.out_of_scope for w in latin_words(folded)) else 0.0
 
     def _not_asked(self, folded: str, plain: str, top: int) -> float:
@@ -1117,6 +1125,12 @@ def _dictionary() -> str:
     """
     node = content_root() / "faq" / DICTIONARY
     return str(node) if node.is_file() else jieba.DEFAULT_DICT_NAME
+
+
+def _straddles(start: int, end: int, bounds: set[int]) -> bool:
+    """Return whether text[start:end] begins or ends inside a word and crosses a word break."""
+    crosses = any(start < b < end for b in bounds)
+    return crosses and not (start in bounds and end in bounds)
 
 
 def _sound_keys(word: str) -> list[tuple[str, ...]]:
