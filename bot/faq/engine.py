@@ -636,10 +636,11 @@ class FaqEngine:
     def _from_pinyin(self, run: str) -> str:
         """Return a run of Latin words with the pinyin spellings of known words made Chinese.
 
-        "ruhui liucheng" -> 入会 流程, "zhi cheng" -> 职称. Consecutive words that are all pinyin
-        syllables are read together; a stretch of 4 to 2 syllables (longest first) that spells
-        an FAQ, alias or in-scope word becomes that word, if it keeps to the member's own word
-        breaks or lies inside one word ("ke yijian zhi" never yields 意见 from "yi jian").
+        "ruhui liucheng" -> the words for joining and procedure, "zhi cheng" -> the word for a
+        professional title. Consecutive words that are all pinyin syllables are read together;
+        a stretch of 4 to 2 syllables (longest first) that spells an FAQ, alias or in-scope word
+        becomes that word, if it keeps to the member's own word breaks or lies inside one word
+        ("ke yijian zhi" never yields the word for opinion from "yi jian").
         Pinyin words left over are dropped when they are one syllable (particles: ma, de, wo)
         and kept otherwise; words that are no pinyin (English) stay as they are.
         """
