@@ -579,3 +579,24 @@ def test_bm25_scores_are_the_textbook_sums() -> None:
         members = [[d for d, g in enumerate(group) if g == k] for k in range(3)]
         assert best == [max(scores[d] for d in m) for m in members]
         assert overlap == [max(dice[d] for d in m) for m in members]
+
+
+def test_fuzzy_all_skips_only_phrasings_that_cannot_pass(engine: FaqEngine) -> None:
+    """_fuzzy_all's character prefilter gives what scoring every phrasing gives, bit for bit."""
+    from rapidfuzz import fuzz
+
+    from bot.faq.engine import FUZZY_FLOOR
+
+    questions = [c.question for c in load_cases()[::7]]
+    questions += ["a", "ab", "abcdefghijklmnop", questions[0] * 3]
+    for question in questions:
+        plain = normalize(question)
+        if not plain:
+            continue
+        expected = [0.0] * len(engine.entries)
+        for choice, index in zip(engine._choices, engine._choice_entry, strict=True):
+            scorer = fuzz.partial_ratio if len(choice) >= len(plain) else fuzz.ratio
+            score = scorer(plain, choice)
+            if score >= FUZZY_FLOOR and score / 100.0 > expected[index]:
+                expected[index] = score / 100.0
+        assert engine._fuzzy_all(plain, [0.0] * len(engine.entries)) == expected, question

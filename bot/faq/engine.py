@@ -555,6 +555,13 @@ class FaqEngine:
         self._sorted_choices = [c for c, _ in by_length]
         self._sorted_lengths = [len(c) for c in self._sorted_choices]
         self._sorted_entry = [i for _, i in by_length]
+        # Where each character occurs among them (positions in that order, each once), for
+        # _fuzzy_all to skip the phrasings that share too few characters to pass FUZZY_FLOOR.
+        holders: dict[str, list[int]] = {}
+        for position, choice in enumerate(self._sorted_choices):
+            for char in set(choice):
+                holders.setdefault(char, []).append(position)
+        self._char_holders = {char: tuple(positions) for char, positions in holders.items()}
         self._phrasings = _Bm25(phrasings)
         self._secondary = _Bm25(secondary)
         self._vocabulary = frozenset(vocabulary)
@@ -643,10 +650,11 @@ class FaqEngine:
     def _from_pinyin(self, run: str) -> str:
         """Return a run of Latin words with the pinyin spellings of known words made Chinese.
 
-        "ruhui liucheng" -> 入会 流程, "zhi cheng" -> 职称. Consecutive words that are all pinyin
-        syllables are read together; a stretch of 4 to 2 syllables (longest first) that spells
-        an FAQ, alias or in-scope word becomes that word, if it keeps to the member's own word
-        breaks or lies inside one word ("ke yijian zhi" never yields 意见 from "yi jian").
+        "ruhui liucheng" -> the words for joining and procedure, "zhi cheng" -> the word for a
+        professional title. Consecutive words that are all pinyin syllables are read together;
+        a stretch of 4 to 2 syllables (longest first) that spells an FAQ, alias or in-scope word
+        becomes that word, if it keeps to the member's own word breaks or lies inside one word
+        ("ke yijian zhi" never yields the word for opinion from "yi jian").
         Pinyin words left over are dropped when they are one syllable (particles: ma, de, wo)
         and kept otherwise; words that are no pinyin (English) stay as they are.
         """
@@ -949,18 +957,38 @@ class FaqEngine:
         """
         cut = bisect.bisect_left(self._sorted_lengths, len(plain))
         owner = self._sorted_entry
-        for offset, choices, scorer in (
-            (cut, self._sorted_choices[cut:], fuzz.partial_ratio),
-            (0, self._sorted_choices[:cut], fuzz.ratio),
+        kept = self._sharing(plain, cut)
+        for positions, choices, scorer in (
+            (kept, [self._sorted_choices[p] for p in kept], fuzz.partial_ratio),
+            (range(cut), self._sorted_choices[:cut], fuzz.ratio),
         ):
             hits = process.extract(
                 plain, choices, scorer=scorer, limit=None, score_cutoff=FUZZY_FLOOR
             )
             for _, score, position in hits:
-                index = owner[offset + position]
+                index = owner[positions[position]]
                 if score / 100.0 > fuzzy[index]:
                     fuzzy[index] = score / 100.0
         return fuzzy
+
+    def _sharing(self, plain: str, cut: int) -> list[int]:
+        """Return the positions from cut on (of _sorted_choices) partial_ratio may score passing.
+
+        partial_ratio compares the question (n characters) with pieces of a phrasing, and a
+        ratio is 200 * LCS / (the two lengths), one of them at least n: with c characters in
+        common it is at most 200 * c / (n + c), below FUZZY_FLOOR when
+        (200 - FUZZY_FLOOR) * c < FUZZY_FLOOR * n. c is at most what the question's characters
+        that a phrasing holds count in the question, so the others cannot pass the cutoff.
+        """
+        common = [0] * len(self._sorted_choices)
+        holders = self._char_holders
+        for char, count in Counter(plain).items():
+            positions = holders.get(char, ())
+            for position in itertools.islice(positions, bisect.bisect_left(positions, cut), None):
+                common[position] += count
+        # The least c that may pass, in integers: ceil(FUZZY_FLOOR * n / (200 - FUZZY_FLOOR)).
+        need = -(-FUZZY_FLOOR * len(plain) // (200 - FUZZY_FLOOR))
+        return list(itertools.compress(range(cut, len(common)), map(need.__le__, common[cut:])))
 
     def _unknown(self, words: list[str]) -> float:
         """Return how many content words (up to 3, as a share of 3) no FAQ question uses."""
