@@ -23,8 +23,10 @@ FRESH1 = Path(__file__).with_name("faq_fresh1.yaml")
 FRESH2 = Path(__file__).with_name("faq_fresh2.yaml")
 FRESH3 = Path(__file__).with_name("faq_fresh3.yaml")
 FRESH4 = Path(__file__).with_name("faq_fresh4.yaml")
+FRESH5 = Path(__file__).with_name("faq_fresh5.yaml")
+FRESH6 = Path(__file__).with_name("faq_fresh6.yaml")
 # Every set besides the dev set that may be tuned on (blind sets 5 and 6 may not).
-DEVELOPMENT = (BLIND, BLIND2, BLIND3, BLIND4, FRESH1, FRESH2, FRESH3, FRESH4)
+DEVELOPMENT = (BLIND, BLIND2, BLIND3, BLIND4, FRESH1, FRESH2, FRESH3, FRESH4, FRESH5, FRESH6)
 HELD_OUT_PERCENT = 30
 
 

@@ -48,6 +48,8 @@ def main() -> int:
         ("fresh2", faq_eval.FRESH2),
         ("fresh3", faq_eval.FRESH3),
         ("fresh4", faq_eval.FRESH4),
+        ("fresh5", faq_eval.FRESH5),
+        ("fresh6", faq_eval.FRESH6),
         ("blind5", faq_eval.BLIND5),
         ("blind6", faq_eval.BLIND6),
     ):
