@@ -247,6 +247,8 @@ def test_typos_homophones_pinyin_english(engine: FaqEngine, text: str, expected:
         ("Who should I contact about professional title questions?", "title-who-to-ask"),
         # 几步 and 哪几项 ask "how many": they are no unknown topic that lowers the confidence.
         ("成立园区科协要走哪几步", "how-to-found-a-park-association"),
+        # 园区科协会员 is 园区科协 + 会员: no alias may swallow the 会 of 会员.
+        ("园区科协会员有什么好处", "member-benefits"),
         # The out-of-scope term 高企 straddles 提高/企业 here: it is not named.
         ("园区科协对提高企业普通员工素质有什么作用", "enterprise-staff-quality"),
         ("园区科协的任务有哪几项", "park-association-main-tasks"),
