@@ -1004,9 +1004,9 @@ class FaqEngine:
         return min(misses, 3) / 3
 
     def _asks_how_many(self, word: str) -> bool:
-        """Return whether a word is a listed question prefix and one character (how many X)."""
+        """Return whether a word is a listed question prefix, alone or with one character."""
         return any(
-            len(word) == len(prefix) + 1 and word.startswith(prefix)
+            len(word) - len(prefix) in (0, 1) and word.startswith(prefix)
             for prefix in self._lexicon.question_prefixes
         )
 
