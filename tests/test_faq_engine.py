@@ -629,3 +629,86 @@ def test_fuzzy_all_skips_only_phrasings_that_cannot_pass(engine: FaqEngine) -> N
             if score >= FUZZY_FLOOR and score / 100.0 > expected[index]:
                 expected[index] = score / 100.0
         assert engine._fuzzy_all(plain, [0.0] * len(engine.entries)) == expected, question
+
+
+def _full_phrasing_signals(
+    engine: FaqEngine,
+    query: dict[str, float],
+    mass: float,
+    signals: tuple[list[float], list[float], list[float]],
+    ideals: tuple[float, float, float],
+) -> tuple[list[float], list[float], list[float]]:
+    """Return what _phrasing_signals returns when every entry's phrasings are scored."""
+    from bot.faq.engine import _combined
+
+    phrasings = engine._phrasings
+    phrased, dice = phrasings.best_per_group(
+        query, mass, engine._choice_entry, len(engine.entries)
+    )
+    primary, secondary, fuzzy = signals
+    combined = [
+        _combined(p, q, s, f, d, *ideals)
+        for p, q, s, f, d in zip(primary, phrased, secondary, fuzzy, dice, strict=True)
+    ]
+    return phrased, dice, combined
+
+
+def _questions() -> list[str]:
+    """Return the dev questions, long messages among them, and a few edge cases."""
+    questions = [c.question for c in load_cases()]
+    return [*questions, "ruhui liucheng", questions[0] * 3, "a", "😀", "的的的的"]
+
+
+def test_pruned_phrasing_signals_give_the_full_passs_features(
+    engine: FaqEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scoring only the entries that may matter gives the full pass's ranking head and features."""
+    from bot.faq import engine as module
+
+    # Every question takes the pruned path, not only those with many postings.
+    monkeypatch.setattr(module, "PRUNE_FROM", 0)
+    questions = _questions()
+    pruned = [engine.features(q) for q in questions]
+
+    def full(*args: object) -> tuple[list[float], list[float], list[float]]:
+        return _full_phrasing_signals(engine, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "_phrasing_signals", full)
+    for question, (ranked, features) in zip(questions, pruned, strict=True):
+        full_ranked, full_features = engine.features(question)
+        assert ranked == full_ranked[: module.RANKED], question
+        assert features == full_features, question
+
+
+def test_phrasing_bounds_hold_and_one_entrys_pass_is_the_full_passs(
+    engine: FaqEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """group_bounds never undercuts an entry's values, and group_best gives them bit for bit."""
+    from bot.faq import engine as module
+    from bot.faq.engine import BOUND_SLACK
+
+    monkeypatch.setattr(module, "PRUNE_FROM", 0)
+    calls: list[tuple[dict[str, float], float]] = []
+    original = engine._phrasing_signals
+
+    def record(query: dict[str, float], mass: float, *rest: object) -> object:
+        calls.append((query, mass))
+        return original(query, mass, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "_phrasing_signals", record)
+    for question in _questions()[::2]:
+        engine.features(question)
+    phrasings = engine._phrasings
+    groups = len(engine.entries)
+    for query, mass in calls:
+        best, dice = phrasings.best_per_group(query, mass, engine._choice_entry, groups)
+        bound, shared, plan = phrasings.group_bounds(query, groups)
+        least = phrasings.group_least_mass
+        scored, overlaps = [0.0] * groups, [0.0] * groups
+        phrasings.group_best(plan, mass, list(range(groups)), scored, overlaps)
+        assert (scored, overlaps) == (best, dice)
+        for index in range(groups):
+            assert best[index] <= bound[index] * BOUND_SLACK
+            share = shared[index]
+            assert dice[index] <= 2 * share / (mass + max(share, least[index])) * BOUND_SLACK
+            assert bool(share) == bool(best[index])

@@ -44,6 +44,14 @@ CLIP = 2.0
 # How the ranking signals add up (tuned on the dev set's tuning part).
 W_PRIMARY, W_PHRASING, W_SECONDARY, W_FUZZY = 0.6, 0.3, 0.4, 0.6
 W_DICE = 0.6
+# features() ranks this many entries (match reads the first MAX_ALTERNATIVES + 1).
+RANKED = 10
+# The phrasing signals' upper bounds are raised by this share and the combined score's by
+# BOUND_MARGIN: far above float rounding, so a bound is never below the value it bounds.
+BOUND_SLACK, BOUND_MARGIN = 1 + 1e-9, 1e-9
+# From this many postings of the query's tokens on, bounding phrasing scores costs less than
+# adding them all up (measured on the dev set).
+PRUNE_FROM = 1500
 # A message longer than LONG_MESSAGE characters is read as an introduction and a question:
 # its last clauses (at least FOCUS_LENGTH characters) are the question, and what only the
 # introduction says weighs CONTEXT_WEIGHT.
@@ -137,6 +145,19 @@ class _Postings(NamedTuple):
     # weight * gain: what a query token of its kind's own weight adds (all but a long
     # message's introduction), computed once at load instead of on every match.
     weighted: tuple[float, ...]
+
+
+class _Step(NamedTuple):
+    """One query token as _Bm25.group_best adds it up."""
+
+    documents: tuple[int, ...]
+    # Its postings' gains, weighted already when weight is 1.0, else to multiply by weight.
+    gains: tuple[float, ...]
+    weight: float
+    # What it adds to a document's Dice share.
+    share: float
+    # _Bm25.group_postings of the token.
+    groups: tuple[Any, ...]
 
 
 class _Bm25:
@@ -238,6 +259,114 @@ class _Bm25:
             if overlap > dice[owner]:
                 dice[owner] = overlap
         return best, dice
+
+    def index_groups(self, group: list[int], groups: int) -> None:
+        """Index the documents by group for group_bounds and group_best (see best_per_group).
+
+        The documents of a group must be consecutive (an entry's phrasings are).
+        """
+        # Per token, flat (group, its documents' largest gain, their positions in the token's
+        # postings, group, ...): one tuple per token, to keep memory small.
+        self.group_postings: dict[str, tuple[Any, ...]] = {}
+        for token, found in self.postings.items():
+            flat: list[Any] = []
+            position = 0
+            for owner, members in itertools.groupby(found.documents, key=group.__getitem__):
+                count = len(list(members))
+                top = max(found.gains[position : position + count])
+                flat += (owner, top, range(position, position + count))
+                position += count
+            self.group_postings[token] = tuple(flat)
+        starts = [len(group)] * groups
+        ends = [0] * groups
+        least = [math.inf] * groups
+        for index, owner in enumerate(group):
+            starts[owner] = min(starts[owner], index)
+            ends[owner] = index + 1
+            least[owner] = min(least[owner], self.mass[index])
+        self.group_ranges = list(zip(starts, ends, strict=True))
+        self.group_least_mass = least
+
+    def group_bounds(
+        self, query: dict[str, float], groups: int
+    ) -> tuple[list[float], list[float], list[_Step]]:
+        """Return, per group, at least its best document score and its query tokens' Dice share.
+
+        The first: per query token, the group's largest gain, summed in query order (the sum
+        of a document's own gains, in the same order, cannot exceed it). The second: what its
+        documents hold of the query's weighted mass. Also the plan group_best scores with.
+        """
+        bound = [0.0] * groups
+        shared = [0.0] * groups
+        plan: list[_Step] = []
+        postings_of = self.postings.get
+        group_postings = self.group_postings
+        for token, weight in query.items():
+            found = postings_of(token)
+            if found is None:
+                continue
+            share = weight * found.idf
+            flat = group_postings[token]
+            if weight == found.weight:
+                plan.append(_Step(found.documents, found.weighted, 1.0, share, flat))
+            else:
+                plan.append(_Step(found.documents, found.gains, weight, share, flat))
+            entries = iter(flat)
+            for owner, gain, _ in zip(entries, entries, entries, strict=True):
+                bound[owner] += weight * gain
+                shared[owner] += share
+        return bound, shared, plan
+
+    def group_best(
+        self,
+        plan: list[_Step],
+        ideal: float,
+        owners: list[int],
+        best: list[float],
+        dice: list[float],
+    ) -> None:
+        """Set best_per_group's two values of the owners' groups in best and dice.
+
+        plan is group_bounds' plan for the query, ideal is self.ideal(query).
+        """
+        wanted = bytearray(len(self.group_ranges))
+        for owner in owners:
+            wanted[owner] = 1
+        scores = [0.0] * self.size
+        shared = [0.0] * self.size
+        # The same additions, in the same order, as best_per_group makes for these documents.
+        for documents, gains, weight, share, flat in plan:
+            entries = iter(flat)
+            for owner, _, span in zip(entries, entries, entries, strict=True):
+                if not wanted[owner]:
+                    continue
+                if weight == 1.0:
+                    for position in span:
+                        index = documents[position]
+                        scores[index] += gains[position]
+                        shared[index] += share
+                else:
+                    for position in span:
+                        index = documents[position]
+                        scores[index] += weight * gains[position]
+                        shared[index] += share
+        masses = self.mass
+        ranges = self.group_ranges
+        for owner in owners:
+            top = overlap = 0.0
+            start, end = ranges[owner]
+            for index in itertools.compress(range(start, end), shared[start:end]):
+                if (score := scores[index]) > top:
+                    top = score
+                if (value := 2 * shared[index] / (ideal + masses[index])) > overlap:
+                    overlap = value
+            best[owner] = top
+            dice[owner] = overlap
+
+    def postings_size(self, query: dict[str, float]) -> int:
+        """Return how many postings the query's tokens have: what scoring them costs."""
+        postings_of = self.postings.get
+        return sum([len(found.documents) for t in query if (found := postings_of(t)) is not None])
 
     def ideal(self, query: dict[str, float]) -> float:
         """Return what a document holding every query token once would score."""
@@ -570,6 +699,7 @@ class FaqEngine:
                 holders.setdefault(char, []).append(position)
         self._char_holders = {char: tuple(positions) for char, positions in holders.items()}
         self._phrasings = _Bm25(phrasings)
+        self._phrasings.index_groups(self._choice_entry, len(self.entries))
         self._secondary = _Bm25(secondary)
         self._vocabulary = frozenset(vocabulary)
         self._asked = frozenset(t for doc in primary for t in doc if t.startswith(WORD))
@@ -856,21 +986,13 @@ class FaqEngine:
         # whose many paraphrases each hold one of them.
         # Dice: how exactly one phrasing and the question say the same thing (both ways).
         mass = self._phrasings.ideal(query)
-        phrased, dice = self._phrasings.best_per_group(
-            query, mass, self._choice_entry, len(self.entries)
-        )
         ideal3 = mass or 1.0
         fuzzy = self._fuzzy(plain, primary, secondary)
-        # Each share clipped at CLIP: the value min(CLIP, share) gives, without its call.
-        combined = [
-            W_PRIMARY * (x if (x := p / ideal) < CLIP else CLIP)
-            + W_PHRASING * (y if (y := q / ideal3) < CLIP else CLIP)
-            + W_SECONDARY * (z if (z := s / ideal2) < CLIP else CLIP)
-            + W_FUZZY * f
-            + W_DICE * d
-            for p, q, s, f, d in zip(primary, phrased, secondary, fuzzy, dice, strict=True)
-        ]
+        phrased, dice, combined = self._phrasing_signals(
+            query, mass, (primary, secondary, fuzzy), (ideal, ideal3, ideal2)
+        )
         ranked = sorted(enumerate(combined), key=operator.itemgetter(1), reverse=True)
+        del ranked[RANKED:]
         top, best = ranked[0]
         runner = ranked[1][1] if len(ranked) > 1 else 0.0
         coverage = self._coverage(words)
@@ -904,6 +1026,117 @@ class FaqEngine:
             "not_asked": self._not_asked(folded, normalized, top),
         }
         return ranked, features
+
+    def _phrasing_signals(
+        self,
+        query: dict[str, float],
+        mass: float,
+        signals: tuple[list[float], list[float], list[float]],
+        ideals: tuple[float, float, float],
+    ) -> tuple[list[float], list[float], list[float]]:
+        """Return best_per_group's phrasing scores and Dice overlaps, and the combined scores.
+
+        signals are the primary, secondary and fuzzy scores, ideals primary's, the phrasings'
+        and secondary's ideal. Scoring every phrasing is the costliest step of a match, and
+        only a few entries' values are read: those of the first RANKED in the combined ranking
+        and of the first entry with the highest value of each signal (agree). So each entry's
+        phrasing values are bounded from its entry-level postings first, and scored exactly
+        only while some entry could still be one of those; the others keep 0.0 and a combined
+        score (a lower bound) below the RANKED-th one. The values read are all exact: the same
+        sums in the same order (tests/test_faq_engine.py checks it against the full pass).
+        """
+        primary, secondary, fuzzy = signals
+        ideal, ideal3, ideal2 = ideals
+        groups = len(self.entries)
+        phrasings = self._phrasings
+        if phrasings.postings_size(query) < PRUNE_FROM:
+            # Few postings to add up: scoring them all costs less than bounding them.
+            phrased, dice = phrasings.best_per_group(query, mass, self._choice_entry, groups)
+            return (
+                phrased,
+                dice,
+                # _combined inline.
+                [
+                    W_PRIMARY * (x if (x := p / ideal) < CLIP else CLIP)
+                    + W_PHRASING * (y if (y := q / ideal3) < CLIP else CLIP)
+                    + W_SECONDARY * (z if (z := s / ideal2) < CLIP else CLIP)
+                    + W_FUZZY * f
+                    + W_DICE * d
+                    for p, q, s, f, d in zip(primary, phrased, secondary, fuzzy, dice, strict=True)
+                ],
+            )
+        bound, shared, plan = phrasings.group_bounds(query, groups)
+        phrased = [0.0] * groups
+        dice = [0.0] * groups
+        # _combined with phrasing and Dice at 0.0 (adding the +0.0 they give to a sum of
+        # non-negative terms changes nothing): exact for an entry no phrasing of which shares a
+        # token, a lower bound for the others.
+        combined = [
+            W_PRIMARY * (x if (x := p / ideal) < CLIP else CLIP)
+            + W_SECONDARY * (z if (z := s / ideal2) < CLIP else CLIP)
+            + W_FUZZY * f
+            for p, s, f in zip(primary, secondary, fuzzy, strict=True)
+        ]
+        touched = list(itertools.compress(range(groups), shared))
+        if not touched:
+            return phrased, dice, combined
+        least = phrasings.group_least_mass
+        best_bound = [bound[i] * BOUND_SLACK for i in touched]
+        # A document's Dice share is at most its entry's and at most its own mass, so its
+        # overlap 2 * share / (ideal + its mass) is at most this.
+        dice_bound = [
+            2 * (v := shared[i]) / (mass + (v if v > least[i] else least[i])) * BOUND_SLACK
+            for i in touched
+        ]
+        upper = [
+            combined[i]
+            + W_PHRASING * (y if (y := q / ideal3) < CLIP else CLIP)
+            + W_DICE * d
+            + BOUND_MARGIN
+            for i, q, d in zip(touched, best_bound, dice_bound, strict=True)
+        ]
+        pending = sorted(zip(upper, touched, best_bound, dice_bound, strict=True), reverse=True)
+
+        def score(owners: list[int]) -> None:
+            phrasings.group_best(plan, mass, owners, phrased, dice)
+            for index in owners:
+                combined[index] = _combined(
+                    primary[index],
+                    phrased[index],
+                    secondary[index],
+                    fuzzy[index],
+                    dice[index],
+                    ideal,
+                    ideal3,
+                    ideal2,
+                )
+
+        # The RANKED-th highest combined score so far is at most the final one: an entry whose
+        # bound is below it cannot rank among the first RANKED. Entries are scored RANKED at a
+        # time, highest bound first, and the floor raised after each batch.
+        place = min(RANKED, groups)
+        done = 0
+        while done < len(pending):
+            floor = sorted(combined)[-place] - BOUND_MARGIN
+            batch = [
+                item[1]
+                for item in itertools.islice(pending, done, done + place)
+                if item[0] >= floor
+            ]
+            if not batch:
+                break
+            score(batch)
+            done += len(batch)
+            if len(batch) < place:
+                break
+        # An entry whose bound is below the highest value of a signal cannot be its first.
+        rest = pending[done:]
+        for values, slot in ((phrased, 2), (dice, 3)):
+            highest = max(values)
+            reach = [item[1] for item in rest if item[slot] >= highest and not phrased[item[1]]]
+            if reach:
+                score(reach)
+        return phrased, dice, combined
 
     def _focus(self, folded: str) -> str | None:
         """Return the question part of a long folded message, or None for a short one.
@@ -1159,6 +1392,22 @@ class FaqEngine:
             else [(top, round(confidence, 4)), *alternatives][:MAX_ALTERNATIVES],
             kind="answer" if answered else "not_covered",
         )
+
+
+def _combined(
+    p: float, q: float, s: float, f: float, d: float, ideal: float, ideal3: float, ideal2: float
+) -> float:
+    """Return an entry's combined score from its primary, phrasing, secondary, fuzzy, Dice values.
+
+    Each share is clipped at CLIP: the value min(CLIP, share) gives, without its call.
+    """
+    return (
+        W_PRIMARY * (x if (x := p / ideal) < CLIP else CLIP)
+        + W_PHRASING * (y if (y := q / ideal3) < CLIP else CLIP)
+        + W_SECONDARY * (z if (z := s / ideal2) < CLIP else CLIP)
+        + W_FUZZY * f
+        + W_DICE * d
+    )
 
 
 def _dictionary() -> str:
