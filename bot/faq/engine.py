@@ -704,19 +704,17 @@ class FaqEngine:
         self._vocabulary = frozenset(vocabulary)
         self._asked = frozenset(t for doc in primary for t in doc if t.startswith(WORD))
         self._bigrams = frozenset(t for doc in primary for t in doc if t.startswith(BIGRAM))
-        self._sounds: dict[tuple[str, ...], str] = {}
         # Every FAQ word of a sound, for typos: 成力 must still find 成立 when 城里 sounds alike.
         self._homophones: dict[tuple[str, ...], list[str]] = {}
         for token in sorted(self._vocabulary):
             word = token[len(WORD) :]
             if token.startswith(WORD) and 2 <= len(word) <= 4 and not word.isascii():
                 for key in _sound_keys(word):
-                    self._sounds.setdefault(key, word)
                     self._homophones.setdefault(key, []).append(word)
         # Words a member may spell in pinyin: the FAQ's own first, then the alias table's, the
         # in-scope list's and the stop words (the alias pass makes aliases canonical afterwards,
         # and a spelled 可以 or 什么 is dropped like a typed one).
-        spoken = dict(self._sounds)
+        spoken = {key: words[0] for key, words in self._homophones.items()}
         lexicon = self._lexicon
         spellable = {
             *lexicon.chinese,
