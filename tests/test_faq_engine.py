@@ -252,6 +252,8 @@ def test_later_blind_set_floors(
             "who-issued-the-notice",
         ),
         ("What does Part III of the opinion cover?", "section-goals"),
+        # Chinese after "about" means it does not end the question.
+        ("question about 职称申报截止时间", "title-deadline"),
         ("Who should I contact about professional title questions?", "title-who-to-ask"),
         # 几步 and 哪几项 ask "how many": they are no unknown topic that lowers the confidence.
         ("成立园区科协要走哪几步", "how-to-found-a-park-association"),

@@ -414,7 +414,7 @@ class _Lexicon:
         )
         endings = "|".join(map(re.escape, sorted(self.english_endings, key=len, reverse=True)))
         if endings:
-            self.ending_pattern = re.compile(rf"(?<![a-z0-9])({endings})[^a-z0-9]*$")
+            self.ending_pattern = re.compile(rf"(?<![a-z0-9])({endings})\W*$")
         words = sorted(self.latin, key=len, reverse=True)
         if words:
             alternatives = "|".join(map(_latin_alternative, words))
