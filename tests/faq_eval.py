@@ -25,8 +25,25 @@ FRESH3 = Path(__file__).with_name("faq_fresh3.yaml")
 FRESH4 = Path(__file__).with_name("faq_fresh4.yaml")
 FRESH5 = Path(__file__).with_name("faq_fresh5.yaml")
 FRESH6 = Path(__file__).with_name("faq_fresh6.yaml")
+# Written in session 4 by two new writers (phone and voice-input members; secretaries, officials
+# and returned scholars), measured once untuned, then tuned on.
+FRESH7 = Path(__file__).with_name("faq_fresh7.yaml")
+FRESH8 = Path(__file__).with_name("faq_fresh8.yaml")
 # Every set besides the dev set that may be tuned on (blind sets 5 and 6 may not).
-DEVELOPMENT = (BLIND, BLIND2, BLIND3, BLIND4, FRESH1, FRESH2, FRESH3, FRESH4, FRESH5, FRESH6)
+DEVELOPMENT = (
+    BLIND,
+    BLIND2,
+    BLIND3,
+    BLIND4,
+    FRESH1,
+    FRESH2,
+    FRESH3,
+    FRESH4,
+    FRESH5,
+    FRESH6,
+    FRESH7,
+    FRESH8,
+)
 HELD_OUT_PERCENT = 30
 
 

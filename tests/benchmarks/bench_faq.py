@@ -50,6 +50,8 @@ def main() -> int:
         ("fresh4", faq_eval.FRESH4),
         ("fresh5", faq_eval.FRESH5),
         ("fresh6", faq_eval.FRESH6),
+        ("fresh7", faq_eval.FRESH7),
+        ("fresh8", faq_eval.FRESH8),
         ("blind5", faq_eval.BLIND5),
         ("blind6", faq_eval.BLIND6),
     ):
