@@ -158,6 +158,8 @@ class _Step(NamedTuple):
     share: float
     # _Bm25.group_postings of the token.
     groups: tuple[Any, ...]
+    # _Bm25.group_spans of the token.
+    spans: dict[int, range]
 
 
 class _Bm25:
@@ -268,6 +270,9 @@ class _Bm25:
         # Per token, flat (group, its documents' largest gain, their positions in the token's
         # postings, group, ...): one tuple per token, to keep memory small.
         self.group_postings: dict[str, tuple[Any, ...]] = {}
+        # Per token, each group's positions in its postings: group_best looks up the groups it
+        # scores instead of walking past all the others.
+        self.group_spans: dict[str, dict[int, range]] = {}
         for token, found in self.postings.items():
             flat: list[Any] = []
             position = 0
@@ -277,6 +282,7 @@ class _Bm25:
                 flat += (owner, top, range(position, position + count))
                 position += count
             self.group_postings[token] = tuple(flat)
+            self.group_spans[token] = dict(zip(flat[::3], flat[2::3], strict=True))
         starts = [len(group)] * groups
         ends = [0] * groups
         least = [math.inf] * groups
@@ -301,6 +307,7 @@ class _Bm25:
         plan: list[_Step] = []
         postings_of = self.postings.get
         group_postings = self.group_postings
+        group_spans = self.group_spans
         for token, weight in query.items():
             found = postings_of(token)
             if found is None:
@@ -308,9 +315,13 @@ class _Bm25:
             share = weight * found.idf
             flat = group_postings[token]
             if weight == found.weight:
-                plan.append(_Step(found.documents, found.weighted, 1.0, share, flat))
+                plan.append(
+                    _Step(found.documents, found.weighted, 1.0, share, flat, group_spans[token])
+                )
             else:
-                plan.append(_Step(found.documents, found.gains, weight, share, flat))
+                plan.append(
+                    _Step(found.documents, found.gains, weight, share, flat, group_spans[token])
+                )
             entries = iter(flat)
             for owner, gain, _ in zip(entries, entries, entries, strict=True):
                 bound[owner] += weight * gain
@@ -329,36 +340,33 @@ class _Bm25:
 
         plan is group_bounds' plan for the query, ideal is self.ideal(query).
         """
-        wanted = bytearray(len(self.group_ranges))
+        masses = self.mass
+        ranges = self.group_ranges
+        # Each group's documents on their own, with the same additions in the same order as
+        # best_per_group makes for them.
         for owner in owners:
-            wanted[owner] = 1
-        scores = [0.0] * self.size
-        shared = [0.0] * self.size
-        # The same additions, in the same order, as best_per_group makes for these documents.
-        for documents, gains, weight, share, flat in plan:
-            entries = iter(flat)
-            for owner, _, span in zip(entries, entries, entries, strict=True):
-                if not wanted[owner]:
+            start, end = ranges[owner]
+            scores = [0.0] * (end - start)
+            shared = [0.0] * (end - start)
+            for documents, gains, weight, share, _, spans in plan:
+                span = spans.get(owner)
+                if span is None:
                     continue
                 if weight == 1.0:
                     for position in span:
-                        index = documents[position]
+                        index = documents[position] - start
                         scores[index] += gains[position]
                         shared[index] += share
                 else:
                     for position in span:
-                        index = documents[position]
+                        index = documents[position] - start
                         scores[index] += weight * gains[position]
                         shared[index] += share
-        masses = self.mass
-        ranges = self.group_ranges
-        for owner in owners:
             top = overlap = 0.0
-            start, end = ranges[owner]
-            for index in itertools.compress(range(start, end), shared[start:end]):
+            for index in itertools.compress(range(end - start), shared):
                 if (score := scores[index]) > top:
                     top = score
-                if (value := 2 * shared[index] / (ideal + masses[index])) > overlap:
+                if (value := 2 * shared[index] / (ideal + masses[start + index])) > overlap:
                     overlap = value
             best[owner] = top
             dice[owner] = overlap
