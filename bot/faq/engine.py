@@ -44,8 +44,9 @@ CLIP = 2.0
 # How the ranking signals add up (tuned on the dev set's tuning part).
 W_PRIMARY, W_PHRASING, W_SECONDARY, W_FUZZY = 0.6, 0.3, 0.4, 0.6
 W_DICE = 0.6
-# features() ranks this many entries (match reads the first MAX_ALTERNATIVES + 1).
-RANKED = 10
+# features() ranks this many entries: what match reads (the best and the alternatives) and no
+# more, since every entry ranked must be scored exactly.
+RANKED = MAX_ALTERNATIVES + 1
 # The phrasing signals' upper bounds are raised by this share and the combined score's by
 # BOUND_MARGIN: far above float rounding, so a bound is never below the value it bounds.
 BOUND_SLACK, BOUND_MARGIN = 1 + 1e-9, 1e-9
