@@ -52,7 +52,7 @@ RANKED = MAX_ALTERNATIVES + 1
 BOUND_SLACK, BOUND_MARGIN = 1 + 1e-9, 1e-9
 # From this many postings of the query's tokens on, bounding phrasing scores costs less than
 # adding them all up (measured on the dev set).
-PRUNE_FROM = 1500
+PRUNE_FROM = 1100
 # A message longer than LONG_MESSAGE characters is read as an introduction and a question:
 # its last clauses (at least FOCUS_LENGTH characters) are the question, and what only the
 # introduction says weighs CONTEXT_WEIGHT.
@@ -1236,15 +1236,19 @@ class FaqEngine:
         (200 - FUZZY_FLOOR) * c < FUZZY_FLOOR * n. c is at most what the question's characters
         that a phrasing holds count in the question, so the others cannot pass the cutoff.
         """
-        common = [0] * len(self._sorted_choices)
         holders = self._char_holders
-        for char, count in Counter(plain).items():
-            positions = holders.get(char, ())
-            for position in itertools.islice(positions, bisect.bisect_left(positions, cut), None):
-                common[position] += count
+        # Each phrasing's c, counted in C: a Counter of the positions holding each character,
+        # every position once per time the question uses that character.
+        common = Counter(
+            itertools.chain.from_iterable(
+                positions[bisect.bisect_left(positions, cut) :] * count
+                for char, count in Counter(plain).items()
+                if (positions := holders.get(char))
+            )
+        )
         # The least c that may pass, in integers: ceil(FUZZY_FLOOR * n / (200 - FUZZY_FLOOR)).
         need = -(-FUZZY_FLOOR * len(plain) // (200 - FUZZY_FLOOR))
-        return list(itertools.compress(range(cut, len(common)), map(need.__le__, common[cut:])))
+        return sorted(position for position, c in common.items() if c >= need)
 
     def _unknown(self, words: list[str]) -> float:
         """Return how many content words (up to 3, as a share of 3) no FAQ question uses."""
