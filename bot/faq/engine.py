@@ -157,8 +157,6 @@ class _Step(NamedTuple):
     weight: float
     # What it adds to a document's Dice share.
     share: float
-    # _Bm25.group_postings of the token.
-    groups: tuple[Any, ...]
     # _Bm25.group_spans of the token.
     spans: dict[int, range]
 
@@ -268,22 +266,22 @@ class _Bm25:
 
         The documents of a group must be consecutive (an entry's phrasings are).
         """
-        # Per token, flat (group, its documents' largest gain, their positions in the token's
-        # postings, group, ...): one tuple per token, to keep memory small.
-        self.group_postings: dict[str, tuple[Any, ...]] = {}
+        # Per token, the groups holding it and, for each, its documents' largest gain.
+        self.group_postings: dict[str, tuple[tuple[int, ...], tuple[float, ...]]] = {}
         # Per token, each group's positions in its postings: group_best looks up the groups it
         # scores instead of walking past all the others.
         self.group_spans: dict[str, dict[int, range]] = {}
         for token, found in self.postings.items():
-            flat: list[Any] = []
+            spans: dict[int, range] = {}
+            tops: list[float] = []
             position = 0
             for owner, members in itertools.groupby(found.documents, key=group.__getitem__):
                 count = len(list(members))
-                top = max(found.gains[position : position + count])
-                flat += (owner, top, range(position, position + count))
+                tops.append(max(found.gains[position : position + count]))
+                spans[owner] = range(position, position + count)
                 position += count
-            self.group_postings[token] = tuple(flat)
-            self.group_spans[token] = dict(zip(flat[::3], flat[2::3], strict=True))
+            self.group_postings[token] = (tuple(spans), tuple(tops))
+            self.group_spans[token] = spans
         starts = [len(group)] * groups
         ends = [0] * groups
         least = [math.inf] * groups
@@ -314,18 +312,14 @@ class _Bm25:
             if found is None:
                 continue
             share = weight * found.idf
-            flat = group_postings[token]
+            spans = group_spans[token]
             if weight == found.weight:
-                plan.append(
-                    _Step(found.documents, found.weighted, 1.0, share, flat, group_spans[token])
-                )
+                plan.append(_Step(found.documents, found.weighted, 1.0, share, spans))
             else:
-                plan.append(
-                    _Step(found.documents, found.gains, weight, share, flat, group_spans[token])
-                )
-            entries = iter(flat)
-            for owner, gain, _ in zip(entries, entries, entries, strict=True):
-                bound[owner] += weight * gain
+                plan.append(_Step(found.documents, found.gains, weight, share, spans))
+            owners, tops = group_postings[token]
+            for owner, top in zip(owners, tops, strict=True):
+                bound[owner] += weight * top
                 shared[owner] += share
         return bound, shared, plan
 
@@ -349,7 +343,7 @@ class _Bm25:
             start, end = ranges[owner]
             scores = [0.0] * (end - start)
             shared = [0.0] * (end - start)
-            for documents, gains, weight, share, _, spans in plan:
+            for documents, gains, weight, share, spans in plan:
                 span = spans.get(owner)
                 if span is None:
                     continue
