@@ -29,7 +29,13 @@ FRESH6 = Path(__file__).with_name("faq_fresh6.yaml")
 # and returned scholars), measured once untuned, then tuned on.
 FRESH7 = Path(__file__).with_name("faq_fresh7.yaml")
 FRESH8 = Path(__file__).with_name("faq_fresh8.yaml")
-# Every set besides the dev set that may be tuned on (blind sets 5 and 6 may not).
+# Written in session 4 after the content round on sets 7 and 8, measured untuned, then tuned on.
+FRESH9 = Path(__file__).with_name("faq_fresh9.yaml")
+FRESH10 = Path(__file__).with_name("faq_fresh10.yaml")
+# Written in session 4 by two more writers at the same time: measured only, never tuned on.
+BLIND7 = Path(__file__).with_name("faq_blind7.yaml")
+BLIND8 = Path(__file__).with_name("faq_blind8.yaml")
+# Every set besides the dev set that may be tuned on (the HONEST sets below may not).
 DEVELOPMENT = (
     BLIND,
     BLIND2,
@@ -43,7 +49,11 @@ DEVELOPMENT = (
     FRESH6,
     FRESH7,
     FRESH8,
+    FRESH9,
+    FRESH10,
 )
+# The sets that measure: never tuned on, their misses never printed by default.
+HONEST = (BLIND5, BLIND6, BLIND7, BLIND8)
 HELD_OUT_PERCENT = 30
 
 

@@ -56,6 +56,10 @@ LATER_FLOORS: dict[str, tuple[tuple[int, int], tuple[float, float, float, float]
     # 100%/97.9% top-3, 87.6%/83.6% answered correctly, 3.3%/0.0% out of scope.
     "fresh7": ((170, 60), (0.97, 0.99, 0.86, 0.04), True),
     "fresh8": ((170, 60), (0.94, 0.97, 0.82, 0.03), True),
+    # Sets 9 and 10 (session 4, after the round on 7 and 8), untuned: 96.8%/97.8% top-1,
+    # 98.9%/99.5% top-3, 85.1%/84.9% answered correctly, 1.7%/3.3% out of scope.
+    "fresh9": ((170, 60), (0.95, 0.98, 0.83, 0.04), True),
+    "fresh10": ((170, 60), (0.96, 0.98, 0.83, 0.04), True),
     # blind5 and blind6 were written in session 3 before any of its tuning, by writers who saw
     # only the notice and the FAQ and avoided its wordings; they are never tuned on and their
     # failures print only figures (reading their questions would tune on them).
@@ -65,6 +69,13 @@ LATER_FLOORS: dict[str, tuple[tuple[int, int], tuple[float, float, float, float]
     # blind6 (officials, secretaries, scientists): 82.0%, 90.1%, 51.2%, 0.0% before; 92.4%,
     # 99.4%, 79.7%, 0.0% after. The 97% top-1 target is not met on questions nobody tuned on.
     "blind6": ((170, 60), (0.90, 0.97, 0.77, 0.03), False),
+    # blind7 (a mix of members, secretaries, officials) and blind8 (people asking about their
+    # own situation, and readers quoting the notice), written in session 4 while its content
+    # rounds ran, by writers who saw only the notice and the FAQ's questions and answers:
+    # 97.3%/96.2% top-1, 100%/99.5% top-3, 93.0%/89.6% answered correctly, 1.7%/1.7% out of
+    # scope when first measured (after the round on fresh sets 7 and 8).
+    "blind7": ((170, 60), (0.95, 0.98, 0.90, 0.03), False),
+    "blind8": ((170, 60), (0.94, 0.98, 0.87, 0.03), False),
 }
 
 

@@ -1,6 +1,7 @@
 """Benchmark the FAQ engine: accuracy on the dev set, per-query latency, start-up, CLI batch.
 
-Run from the repository root: `python tests/benchmarks/bench_faq.py` (`-v` lists blind misses).
+Run from the repository root: `python tests/benchmarks/bench_faq.py` (`-v` lists development
+misses, `-v5` ... `-v8` an honest blind set's).
 Targets: top-1 >= 97%, out-of-scope wrongly answered <= 3%, p99 <= 1 ms, batch of 200 <= 3 s.
 """
 
@@ -36,31 +37,26 @@ def main() -> int:
     ):
         print(evaluate(engine, part).line(name))
     # Blind sets 1-4 were measured only until session 3, which tuned on their misses: they are
-    # dev questions now, like fresh sets 1 and 2 written for that work. Blind sets 5 and 6 were
-    # written before it and give the honest figures: their misses are listed only with -v5 /
-    # -v6, once the work is done.
-    for name, path in (
-        ("blind", None),
-        ("blind2", faq_eval.BLIND2),
-        ("blind3", faq_eval.BLIND3),
-        ("blind4", faq_eval.BLIND4),
-        ("fresh1", faq_eval.FRESH1),
-        ("fresh2", faq_eval.FRESH2),
-        ("fresh3", faq_eval.FRESH3),
-        ("fresh4", faq_eval.FRESH4),
-        ("fresh5", faq_eval.FRESH5),
-        ("fresh6", faq_eval.FRESH6),
-        ("fresh7", faq_eval.FRESH7),
-        ("fresh8", faq_eval.FRESH8),
-        ("blind5", faq_eval.BLIND5),
-        ("blind6", faq_eval.BLIND6),
-    ):
-        blind = evaluate(engine, load_blind() if path is None else load_blind(path))
-        print(blind.line(name))
-        honest = name in ("blind5", "blind6")
-        if ("-v" in sys.argv and not honest) or (f"-v{name[-1]}" in sys.argv and honest):
-            for question, expected, got in blind.misses:
+    # development sets now, like the fresh sets written for that work and session 4's. The
+    # HONEST sets (blind 5-8) were never tuned on and give the honest figures: their misses are
+    # listed only with -v5 ... -v8, once the work is done.
+    for path in faq_eval.DEVELOPMENT:
+        name = path.stem.removeprefix("faq_")
+        report = evaluate(engine, load_blind(path))
+        print(report.line(name))
+        if "-v" in sys.argv:
+            for question, expected, got in report.misses:
                 print(f"  {name} miss: {question!r} expected {expected} got {got}")
+    honest_cases: list[faq_eval.Case] = []
+    for path in faq_eval.HONEST:
+        name = path.stem.removeprefix("faq_")
+        honest_cases += load_blind(path)
+        report = evaluate(engine, load_blind(path))
+        print(report.line(name))
+        if f"-v{name.removeprefix('blind')}" in sys.argv:
+            for question, expected, got in report.misses:
+                print(f"  {name} miss: {question!r} expected {expected} got {got}")
+    print(evaluate(engine, honest_cases).line("honest sets together"))
     questions = [c.question for c in cases]
     for question in questions:
         engine.match(question)  # warm caches
