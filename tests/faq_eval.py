@@ -32,6 +32,9 @@ FRESH8 = Path(__file__).with_name("faq_fresh8.yaml")
 # Written in session 4 after the content round on sets 7 and 8, measured untuned, then tuned on.
 FRESH9 = Path(__file__).with_name("faq_fresh9.yaml")
 FRESH10 = Path(__file__).with_name("faq_fresh10.yaml")
+# Written in session 4 after the round on sets 9 and 10, measured untuned, then tuned on.
+FRESH11 = Path(__file__).with_name("faq_fresh11.yaml")
+FRESH12 = Path(__file__).with_name("faq_fresh12.yaml")
 # Written in session 4 by two more writers at the same time: measured only, never tuned on.
 BLIND7 = Path(__file__).with_name("faq_blind7.yaml")
 BLIND8 = Path(__file__).with_name("faq_blind8.yaml")
@@ -51,6 +54,8 @@ DEVELOPMENT = (
     FRESH8,
     FRESH9,
     FRESH10,
+    FRESH11,
+    FRESH12,
 )
 # The sets that measure: never tuned on, their misses never printed by default.
 HONEST = (BLIND5, BLIND6, BLIND7, BLIND8)

@@ -441,9 +441,13 @@ INFLECTED_LENGTH = 4
 
 
 def _latin_alternative(phrase: str) -> str:
-    """Return the regex of a listed English or pinyin phrase, inflections of its last word too."""
+    """Return the regex of a listed English or pinyin phrase, inflections of its last word too.
+
+    Its words may be run together or split by spaces, hyphens, underscores, dots or semicolons
+    ("tl;dr" is "tl dr").
+    """
     parts = phrase.split()
-    body = r"[\s\-_.]*".join(map(re.escape, parts))
+    body = r"[\s\-_.;]*".join(map(re.escape, parts))
     if len(parts[-1]) >= INFLECTED_LENGTH and parts[-1].isalpha():
         body += "(?:" + "|".join(INFLECTIONS) + ")?"
     return body
