@@ -266,11 +266,11 @@ class _Bm25:
 
         The documents of a group must be consecutive (an entry's phrasings are).
         """
-        # Per token, the groups holding it and, for each, its documents' largest gain.
-        self.group_postings: dict[str, tuple[tuple[int, ...], tuple[float, ...]]] = {}
-        # Per token, each group's positions in its postings: group_best looks up the groups it
-        # scores instead of walking past all the others.
+        # Per token, each group holding it and its positions in the token's postings (group_best
+        # looks up the groups it scores instead of walking past all the others), and in the same
+        # order each such group's largest gain (for group_bounds).
         self.group_spans: dict[str, dict[int, range]] = {}
+        self.group_tops: dict[str, tuple[float, ...]] = {}
         for token, found in self.postings.items():
             spans: dict[int, range] = {}
             tops: list[float] = []
@@ -280,8 +280,8 @@ class _Bm25:
                 tops.append(max(found.gains[position : position + count]))
                 spans[owner] = range(position, position + count)
                 position += count
-            self.group_postings[token] = (tuple(spans), tuple(tops))
             self.group_spans[token] = spans
+            self.group_tops[token] = tuple(tops)
         starts = [len(group)] * groups
         ends = [0] * groups
         least = [math.inf] * groups
@@ -305,8 +305,8 @@ class _Bm25:
         shared = [0.0] * groups
         plan: list[_Step] = []
         postings_of = self.postings.get
-        group_postings = self.group_postings
         group_spans = self.group_spans
+        group_tops = self.group_tops
         for token, weight in query.items():
             found = postings_of(token)
             if found is None:
@@ -317,8 +317,7 @@ class _Bm25:
                 plan.append(_Step(found.documents, found.weighted, 1.0, share, spans))
             else:
                 plan.append(_Step(found.documents, found.gains, weight, share, spans))
-            owners, tops = group_postings[token]
-            for owner, top in zip(owners, tops, strict=True):
+            for owner, top in zip(spans, group_tops[token], strict=True):
                 bound[owner] += weight * top
                 shared[owner] += share
         return bound, shared, plan
