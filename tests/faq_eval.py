@@ -146,3 +146,19 @@ def evaluate(engine: FaqEngine, cases: list[Case]) -> Report:
     return Report(
         len(scoped), len(unscoped), top1 / n, top3 / n, correct / n, oos_answered / m, misses
     )
+
+
+def pooled(reports: list[Report]) -> Report:
+    """Return the figures of several sets' reports as if their cases had been one set."""
+    scoped = sum(r.in_scope for r in reports)
+    unscoped = sum(r.out_of_scope for r in reports)
+    n, m = max(scoped, 1), max(unscoped, 1)
+    return Report(
+        scoped,
+        unscoped,
+        sum(r.top1 * r.in_scope for r in reports) / n,
+        sum(r.top3 * r.in_scope for r in reports) / n,
+        sum(r.answered_correctly * r.in_scope for r in reports) / n,
+        sum(r.oos_answered * r.out_of_scope for r in reports) / m,
+        [miss for r in reports for miss in r.misses],
+    )

@@ -47,16 +47,16 @@ def main() -> int:
         if "-v" in sys.argv:
             for question, expected, got in report.misses:
                 print(f"  {name} miss: {question!r} expected {expected} got {got}")
-    honest_cases: list[faq_eval.Case] = []
+    honest: list[faq_eval.Report] = []
     for path in faq_eval.HONEST:
         name = path.stem.removeprefix("faq_")
-        honest_cases += load_blind(path)
         report = evaluate(engine, load_blind(path))
+        honest.append(report)
         print(report.line(name))
         if f"-v{name.removeprefix('blind')}" in sys.argv:
             for question, expected, got in report.misses:
                 print(f"  {name} miss: {question!r} expected {expected} got {got}")
-    print(evaluate(engine, honest_cases).line("honest sets together"))
+    print(faq_eval.pooled(honest).line("honest sets together"))
     questions = [c.question for c in cases]
     for question in questions:
         engine.match(question)  # warm caches
