@@ -743,19 +743,13 @@ class FaqEngine:
 
     # -- analysis --------------------------------------------------------------------------
 
-    def _prepare(self, text: str, correct: bool = False) -> str:
-        """Return text normalised, typos fixed if asked, aliases made canonical."""
-        return self._prepare_folded(fold(text), correct)
-
-    def _prepare_folded(self, folded: str, correct: bool = False) -> str:
-        """Return _prepare's result for a text already folded (fold(text))."""
-        plain = self._latin_stripped(folded)
-        if correct:
-            plain = self._correct(plain)
-        return self._canonical(plain)
+    def _prepare(self, text: str) -> str:
+        """Return text normalised with its aliases made canonical (FAQ texts: no typo check)."""
+        return self._canonical(self._latin_stripped(fold(text)))
 
     def _prepare_words(self, folded: str) -> tuple[str, list[str]]:
-        """Return _prepare_folded(folded, correct=True) and its words (as _words gives them).
+        """Return a member's folded question normalised, typos fixed, aliases made canonical,
+        and its words (as _words gives them).
 
         The typo check cuts the text; when neither it nor the aliases change the text (about
         half the questions), that cut is its words and jieba is not run again.
@@ -856,20 +850,20 @@ class FaqEngine:
         ]
         return found + kept
 
-    def _correct(self, text: str, pieces: list[str] | None = None) -> str:
+    def _correct(self, text: str, pieces: list[str]) -> str:
         """Return text with homophone typos of FAQ words fixed (职程 -> 职称, 秘书张 -> 秘书长).
 
         Only stray single characters are suspects: a typo breaks a word, so jieba leaves its
         characters alone. A window around each is replaced by the FAQ word it sounds like when
         the two differ in exactly one character and the window is no word of its own.
-        pieces is the text's cut, when the caller has it.
+        pieces is the text's cut (jieba's words of it).
         """
         vocabulary = self._vocabulary
         suspects: list[int] = []
         bounds = {0}
         position = 0
         stop = self._lexicon.stopwords
-        for word in cut(self._tokenizer, text) if pieces is None else pieces:
+        for word in pieces:
             single = len(word) == 1 and not word.isascii()
             if single and word not in self._lone and word not in stop:
                 suspects.append(position)
