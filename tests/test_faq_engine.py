@@ -561,10 +561,10 @@ def _reference_bm25(
 
 
 def test_bm25_scores_are_the_textbook_sums() -> None:
-    """_Bm25's precomputed postings add up to what BM25 computed from scratch gives, bit for bit.
+    """_Bm25's numpy sums are what BM25 computed from scratch gives, bit for bit.
 
-    Query weights of a token's own kind use the gains weighted at load, other weights (a long
-    message's introduction) multiply on the fly: both must give the reference's sums.
+    Query weights of a token's own kind and other weights (a long message's introduction) must
+    both give the reference's sums, and each group's best the best of its documents.
     """
     from bot.faq.engine import _Bm25
 
@@ -572,11 +572,12 @@ def test_bm25_scores_are_the_textbook_sums() -> None:
         Counter({"w:a": 2, "w:b": 1, "b:xy": 1}),
         Counter({"w:a": 1, "p:x_y": 3}),
         Counter({"w:c": 1, "b:xy": 2, "w:b": 1}),
-        Counter({"w:d": 1}),
         Counter({"w:b": 1, "w:c": 4, "p:x_y": 1, "b:zz": 1}),
+        Counter({"w:d": 1}),
     ]
     bm25 = _Bm25(docs)
-    group = [0, 0, 1, 2, 1]
+    group = [0, 0, 1, 1, 2]
+    bm25.index_groups(group)
     queries = [
         {"w:a": 1.0, "b:xy": 0.6, "p:x_y": 0.4},
         {"w:b": 0.5, "w:c": 1.0, "b:xy": 0.3, "p:x_y": 0.2, "w:unseen": 1.0},
@@ -585,112 +586,64 @@ def test_bm25_scores_are_the_textbook_sums() -> None:
     ]
     for query in queries:
         scores, dice = _reference_bm25(docs, query)
-        assert bm25.score(query) == scores
-        best, overlap = bm25.best_per_group(query, bm25.ideal(query), group, 3)
+        assert bm25.score(query).tolist() == scores
+        best, overlap = bm25.best_per_group(query, bm25.ideal(query))
         members = [[d for d, g in enumerate(group) if g == k] for k in range(3)]
-        assert best == [max(scores[d] for d in m) for m in members]
-        assert overlap == [max(dice[d] for d in m) for m in members]
+        assert best.tolist() == [max(scores[d] for d in m) for m in members]
+        assert overlap.tolist() == [max(dice[d] for d in m) for m in members]
 
 
-def test_fuzzy_all_skips_only_phrasings_that_cannot_pass(engine: FaqEngine) -> None:
-    """_fuzzy_all's character prefilter gives what scoring every phrasing gives, bit for bit."""
+def test_bm25_groups_must_hold_consecutive_documents() -> None:
+    """Grouping documents out of order is refused: the group maxima would mix entries."""
+    from bot.faq.engine import _Bm25
+
+    bm25 = _Bm25([Counter({"w:a": 1}), Counter({"w:b": 1}), Counter({"w:c": 1})])
+    for group in ([0, 1, 0], [1, 1, 2], [0, 2, 2]):
+        with pytest.raises(ValueError, match="consecutive"):
+            bm25.index_groups(group)
+
+
+def _all_fuzzy(engine: FaqEngine, plain: str, entries: set[int] | None) -> list[float]:
+    """Return _fuzzy's scores by comparing the entries' every phrasing, the slow way."""
     from rapidfuzz import fuzz
 
     from bot.faq.engine import FUZZY_FLOOR
 
-    questions = [c.question for c in load_cases()[::7]]
-    questions += ["a", "ab", "abcdefghijklmnop", questions[0] * 3]
+    expected = [0.0] * len(engine.entries)
+    for choice, index in zip(engine._choices, engine._choice_entry, strict=True):
+        if entries is not None and index not in entries:
+            continue
+        scorer = fuzz.partial_ratio if len(choice) >= len(plain) else fuzz.ratio
+        score = scorer(plain, choice)
+        if score >= FUZZY_FLOOR and score / 100.0 > expected[index]:
+            expected[index] = score / 100.0
+    return expected
+
+
+def test_fuzzy_skips_only_phrasings_that_cannot_pass(engine: FaqEngine) -> None:
+    """_fuzzy's character prefilter gives what scoring every phrasing gives, bit for bit.
+
+    Both ways: against every entry when BM25 likes none, against the best few otherwise.
+    """
+    import numpy as np
+
+    from bot.faq.engine import FUZZY_CANDIDATES
+
+    questions = [c.question for c in load_cases()[::5]]
+    questions += ["a", "ab", "abcdefghijklmnop", questions[0] * 3, "园区的快递柜在哪"]
+    size = len(engine.entries)
+    liked = np.zeros(size)
+    liked[[3, 7, 11]] = [2.0, 1.0, 1.0]
+    nothing = np.zeros(size)
     for question in questions:
         plain = normalize(question)
         if not plain:
             continue
-        expected = [0.0] * len(engine.entries)
-        for choice, index in zip(engine._choices, engine._choice_entry, strict=True):
-            scorer = fuzz.partial_ratio if len(choice) >= len(plain) else fuzz.ratio
-            score = scorer(plain, choice)
-            if score >= FUZZY_FLOOR and score / 100.0 > expected[index]:
-                expected[index] = score / 100.0
-        assert engine._fuzzy_all(plain, [0.0] * len(engine.entries)) == expected, question
-
-
-def _full_phrasing_signals(
-    engine: FaqEngine,
-    query: dict[str, float],
-    mass: float,
-    signals: tuple[list[float], list[float], list[float]],
-    ideals: tuple[float, float, float],
-) -> tuple[list[float], list[float], list[float]]:
-    """Return what _phrasing_signals returns when every entry's phrasings are scored."""
-    from bot.faq.engine import _combined
-
-    phrasings = engine._phrasings
-    phrased, dice = phrasings.best_per_group(
-        query, mass, engine._choice_entry, len(engine.entries)
-    )
-    primary, secondary, fuzzy = signals
-    combined = [
-        _combined(p, q, s, f, d, *ideals)
-        for p, q, s, f, d in zip(primary, phrased, secondary, fuzzy, dice, strict=True)
-    ]
-    return phrased, dice, combined
-
-
-def _questions() -> list[str]:
-    """Return the dev questions, long messages among them, and a few edge cases."""
-    questions = [c.question for c in load_cases()]
-    return [*questions, "ruhui liucheng", questions[0] * 3, "a", "😀", "的的的的"]
-
-
-def test_pruned_phrasing_signals_give_the_full_passs_features(
-    engine: FaqEngine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Scoring only the entries that may matter gives the full pass's ranking head and features."""
-    from bot.faq import engine as module
-
-    # Every question takes the pruned path, not only those with many postings.
-    monkeypatch.setattr(module, "PRUNE_FROM", 0)
-    questions = _questions()
-    pruned = [engine.features(q) for q in questions]
-
-    def full(*args: object) -> tuple[list[float], list[float], list[float]]:
-        return _full_phrasing_signals(engine, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(engine, "_phrasing_signals", full)
-    for question, (ranked, features) in zip(questions, pruned, strict=True):
-        full_ranked, full_features = engine.features(question)
-        assert ranked == full_ranked[: module.RANKED], question
-        assert features == full_features, question
-
-
-def test_phrasing_bounds_hold_and_one_entrys_pass_is_the_full_passs(
-    engine: FaqEngine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """group_bounds never undercuts an entry's values, and group_best gives them bit for bit."""
-    from bot.faq import engine as module
-    from bot.faq.engine import BOUND_SLACK
-
-    monkeypatch.setattr(module, "PRUNE_FROM", 0)
-    calls: list[tuple[dict[str, float], float]] = []
-    original = engine._phrasing_signals
-
-    def record(query: dict[str, float], mass: float, *rest: object) -> object:
-        calls.append((query, mass))
-        return original(query, mass, *rest)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(engine, "_phrasing_signals", record)
-    for question in _questions()[::2]:
-        engine.features(question)
-    phrasings = engine._phrasings
-    groups = len(engine.entries)
-    for query, mass in calls:
-        best, dice = phrasings.best_per_group(query, mass, engine._choice_entry, groups)
-        bound, shared, plan = phrasings.group_bounds(query, groups)
-        least = phrasings.group_least_mass
-        scored, overlaps = [0.0] * groups, [0.0] * groups
-        phrasings.group_best(plan, mass, list(range(groups)), scored, overlaps)
-        assert (scored, overlaps) == (best, dice)
-        for index in range(groups):
-            assert best[index] <= bound[index] * BOUND_SLACK
-            share = shared[index]
-            assert dice[index] <= 2 * share / (mass + max(share, least[index])) * BOUND_SLACK
-            assert bool(share) == bool(best[index])
+        assert engine._fuzzy(plain, nothing, nothing).tolist() == _all_fuzzy(
+            engine, plain, None
+        ), question
+        # The best FUZZY_CANDIDATES by primary + secondary, ties in entry order.
+        best = {3, 7, 11, *[i for i in range(size) if i not in (3, 7, 11)][: FUZZY_CANDIDATES - 3]}
+        assert engine._fuzzy(plain, liked, nothing).tolist() == _all_fuzzy(engine, plain, best), (
+            question
+        )

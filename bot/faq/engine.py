@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import bisect
 import io
 import itertools
 import logging
 import math
-import operator
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -15,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
 import jieba
+import numpy as np
+import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
 from bot.content import content_root, read_text, read_yaml
@@ -24,6 +24,8 @@ from bot.faq.segment import cut
 from bot.notice import Clause, Notice
 
 MatchKind = Literal["answer", "not_covered", "greeting", "thanks", "empty"]
+# One value per entry (or per document of a _Bm25).
+Scores = npt.NDArray[np.float64]
 
 MAX_ALTERNATIVES = 3
 # jieba's dictionary without its rarest words, under content/faq/ (see _dictionary).
@@ -44,15 +46,8 @@ CLIP = 2.0
 # How the ranking signals add up (tuned on the dev set's tuning part).
 W_PRIMARY, W_PHRASING, W_SECONDARY, W_FUZZY = 0.6, 0.3, 0.4, 0.6
 W_DICE = 0.6
-# features() ranks this many entries: what match reads (the best and the alternatives) and no
-# more, since every entry ranked must be scored exactly.
+# features() ranks this many entries: what match reads (the best and the alternatives).
 RANKED = MAX_ALTERNATIVES + 1
-# The phrasing signals' upper bounds are raised by this share and the combined score's by
-# BOUND_MARGIN: far above float rounding, so a bound is never below the value it bounds.
-BOUND_SLACK, BOUND_MARGIN = 1 + 1e-9, 1e-9
-# From this many postings of the query's tokens on, bounding phrasing scores costs less than
-# adding them all up (measured on the dev set).
-PRUNE_FROM = 1100
 # A message longer than LONG_MESSAGE characters is read as an introduction and a question:
 # its last clauses (at least FOCUS_LENGTH characters) are the question, and what only the
 # introduction says weighs CONTEXT_WEIGHT.
@@ -136,33 +131,22 @@ class Calibration:
 
 
 class _Postings(NamedTuple):
-    """Where one token occurs: its documents and gains, in document order."""
+    """Where one token occurs: its documents and BM25 gains, in document order."""
 
     # The token's kind weight (TOKEN_WEIGHT) and inverse document frequency.
     weight: float
     idf: float
-    documents: tuple[int, ...]
-    gains: tuple[float, ...]
-    # weight * gain: what a query token of its kind's own weight adds (all but a long
-    # message's introduction), computed once at load instead of on every match.
-    weighted: tuple[float, ...]
-
-
-class _Step(NamedTuple):
-    """One query token as _Bm25.group_best adds it up."""
-
-    documents: tuple[int, ...]
-    # Its postings' gains, weighted already when weight is 1.0, else to multiply by weight.
-    gains: tuple[float, ...]
-    weight: float
-    # What it adds to a document's Dice share.
-    share: float
-    # _Bm25.group_spans of the token.
-    spans: dict[int, range]
+    documents: npt.NDArray[np.intp]
+    gains: npt.NDArray[np.float64]
 
 
 class _Bm25:
-    """BM25 over one text field per entry, with weighted query tokens."""
+    """BM25 over one text field per entry, with weighted query tokens.
+
+    Scores are added up by numpy (bincount) rather than a Python loop per posting: the same
+    products added in the same order (query token by query token), so the same sums, at a
+    fraction of the cost of the hottest step of a match.
+    """
 
     def __init__(self, docs: list[Counter[str]]) -> None:
         self.size = len(docs)
@@ -174,10 +158,13 @@ class _Bm25:
         self.idf = {t: self._idf(n) for t, n in frequency.items()}
         self.unseen_idf = self._idf(0)
         # Each document's weighted mass of distinct tokens, for the Dice overlap.
-        self.mass = [
-            sum(self.idf[t] * TOKEN_WEIGHT[t[:2]] for t in doc if self.idf[t] >= COMMON_IDF)
-            for doc in docs
-        ]
+        self.mass = np.array(
+            [
+                sum(self.idf[t] * TOKEN_WEIGHT[t[:2]] for t in doc if self.idf[t] >= COMMON_IDF)
+                for doc in docs
+            ],
+            dtype=np.float64,
+        )
         documents: dict[str, list[int]] = {}
         gains: dict[str, list[float]] = {}
         for index, (doc, length) in enumerate(zip(docs, lengths, strict=True)):
@@ -187,188 +174,87 @@ class _Bm25:
                 gains.setdefault(token, []).append(self.idf[token] * tf * (K1 + 1) / (tf + norm))
         # A token in most documents barely ranks but costs the most to add up: scoring skips
         # it, so its postings are not kept.
-        # (The lists are let go one by one, so their memory holds the tuples that replace them.)
         self.postings: dict[str, _Postings] = {}
-        for token in list(documents):
-            owned = documents.pop(token)
-            raw = tuple(gains.pop(token))
+        for token, owned in documents.items():
             idf = self.idf[token]
             if idf < COMMON_IDF:
                 continue
-            weight = TOKEN_WEIGHT[token[:2]]
-            # 1.0 * g is g: words share their gains instead of holding equal copies.
-            weighted = raw if weight == 1.0 else tuple(weight * g for g in raw)
-            self.postings[token] = _Postings(weight, idf, tuple(owned), raw, weighted)
+            self.postings[token] = _Postings(
+                TOKEN_WEIGHT[token[:2]],
+                idf,
+                np.array(owned, dtype=np.intp),
+                np.array(gains[token], dtype=np.float64),
+            )
+        # Where each group's documents start (see index_groups); one group per document until
+        # then.
+        self.group_starts = np.arange(self.size, dtype=np.intp)
+        self.group_ends = self.group_starts + 1
 
     def _idf(self, n: int) -> float:
         """Return the BM25 inverse document frequency of a token in n documents."""
         return math.log(1 + (self.size - n + 0.5) / (n + 0.5))
 
-    def score(self, query: dict[str, float]) -> list[float]:
-        """Return each entry's score for the weighted query tokens."""
-        scores = [0.0] * self.size
-        postings_of = self.postings.get
-        for token, weight in query.items():
-            found = postings_of(token)
-            if found is None:
-                continue
-            # The same products as weight * gain, in the same order: the same sums.
-            if weight == found.weight:
-                for index, gain in zip(found.documents, found.weighted, strict=True):
-                    scores[index] += gain
-            else:
-                for index, gain in zip(found.documents, found.gains, strict=True):
-                    scores[index] += weight * gain
-        return scores
+    def _gather(
+        self, query: dict[str, float]
+    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64], npt.NDArray[np.float64]] | None:
+        """Return the query tokens' postings end to end: documents, weighted gains, lengths.
+
+        None when no query token has postings. The lengths are each found token's count.
+        """
+        found = [(f, w) for t, w in query.items() if (f := self.postings.get(t)) is not None]
+        if not found:
+            return None
+        documents = np.concatenate([f.documents for f, _ in found])
+        lengths = np.array([len(f.documents) for f, _ in found], dtype=np.intp)
+        weights = np.array([w for _, w in found], dtype=np.float64)
+        # weight * gain per posting: the product a loop over the postings would make.
+        gains = np.repeat(weights, lengths) * np.concatenate([f.gains for f, _ in found])
+        shares = weights * np.array([f.idf for f, _ in found], dtype=np.float64)
+        return documents, gains, np.repeat(shares, lengths)
+
+    def score(self, query: dict[str, float]) -> npt.NDArray[np.float64]:
+        """Return each document's score for the weighted query tokens."""
+        gathered = self._gather(query)
+        if gathered is None:
+            return np.zeros(self.size)
+        documents, gains, _ = gathered
+        # bincount adds each document's gains in array order: query token by query token.
+        # (With weights it counts in float64: astype changes nothing but the declared type.)
+        return np.bincount(documents, weights=gains, minlength=self.size).astype(
+            np.float64, copy=False
+        )
 
     def best_per_group(
-        self, query: dict[str, float], ideal: float, group: list[int], groups: int
-    ) -> tuple[list[float], list[float]]:
+        self, query: dict[str, float], ideal: float
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """Return each group's best document score and best Dice overlap with the query.
 
-        group[d] is the group of document d (the entry of a phrasing), ideal is self.ideal(query).
-        Dice: twice the weighted tokens a document and the query share over both their masses.
+        Groups are those of index_groups, ideal is self.ideal(query). Dice: twice the weighted
+        tokens a document and the query share over both their masses.
         """
-        # Flat lists rather than dicts: this loop is the hottest of a match.
-        scores = [0.0] * self.size
-        shared = [0.0] * self.size
-        postings_of = self.postings.get
-        for token, weight in query.items():
-            found = postings_of(token)
-            if found is None:
-                continue
-            share = weight * found.idf
-            if weight == found.weight:
-                for index, gain in zip(found.documents, found.weighted, strict=True):
-                    scores[index] += gain
-                    shared[index] += share
-            else:
-                for index, gain in zip(found.documents, found.gains, strict=True):
-                    scores[index] += weight * gain
-                    shared[index] += share
-        best = [0.0] * groups
-        dice = [0.0] * groups
-        masses = self.mass
-        # Every share is positive, so a document shares a token exactly when its sum is;
-        # compress() skips the others in C (most phrasings share nothing with a question).
-        for index in itertools.compress(range(self.size), shared):
-            owner = group[index]
-            score = scores[index]
-            if score > best[owner]:
-                best[owner] = score
-            overlap = 2 * shared[index] / (ideal + masses[index])
-            if overlap > dice[owner]:
-                dice[owner] = overlap
+        starts = self.group_starts
+        gathered = self._gather(query)
+        if gathered is None:
+            return np.zeros(len(starts)), np.zeros(len(starts))
+        documents, gains, shares = gathered
+        scores = np.bincount(documents, weights=gains, minlength=self.size)
+        shared = np.bincount(documents, weights=shares, minlength=self.size)
+        # Every score and share is at least 0.0, and a document sharing nothing scores 0.0:
+        # the maximum over all of a group's documents is the maximum over those that share.
+        best = np.maximum.reduceat(scores, starts)
+        dice = np.maximum.reduceat(2 * shared / (ideal + self.mass), starts)
         return best, dice
 
-    def index_groups(self, group: list[int], groups: int) -> None:
-        """Index the documents by group for group_bounds and group_best (see best_per_group).
+    def index_groups(self, group: list[int]) -> None:
+        """Group the documents for best_per_group: group[d] is the group of document d.
 
-        The documents of a group must be consecutive (an entry's phrasings are).
+        The documents of a group must be consecutive (an entry's phrasings are), and every
+        group must have one.
         """
-        # Per token, each group holding it and its positions in the token's postings (group_best
-        # looks up the groups it scores instead of walking past all the others), and in the same
-        # order each such group's largest gain (for group_bounds).
-        self.group_spans: dict[str, dict[int, range]] = {}
-        self.group_tops: dict[str, tuple[float, ...]] = {}
-        for token, found in self.postings.items():
-            spans: dict[int, range] = {}
-            tops: list[float] = []
-            position = 0
-            for owner, members in itertools.groupby(found.documents, key=group.__getitem__):
-                count = len(list(members))
-                tops.append(max(found.gains[position : position + count]))
-                spans[owner] = range(position, position + count)
-                position += count
-            self.group_spans[token] = spans
-            self.group_tops[token] = tuple(tops)
-        starts = [len(group)] * groups
-        ends = [0] * groups
-        least = [math.inf] * groups
-        for index, owner in enumerate(group):
-            starts[owner] = min(starts[owner], index)
-            ends[owner] = index + 1
-            least[owner] = min(least[owner], self.mass[index])
-        self.group_ranges = list(zip(starts, ends, strict=True))
-        self.group_least_mass = least
-
-    def group_bounds(
-        self, query: dict[str, float], groups: int
-    ) -> tuple[list[float], list[float], list[_Step]]:
-        """Return, per group, at least its best document score and its query tokens' Dice share.
-
-        The first: per query token, the group's largest gain, summed in query order (the sum
-        of a document's own gains, in the same order, cannot exceed it). The second: what its
-        documents hold of the query's weighted mass. Also the plan group_best scores with.
-        """
-        bound = [0.0] * groups
-        shared = [0.0] * groups
-        plan: list[_Step] = []
-        postings_of = self.postings.get
-        group_spans = self.group_spans
-        group_tops = self.group_tops
-        for token, weight in query.items():
-            found = postings_of(token)
-            if found is None:
-                continue
-            share = weight * found.idf
-            spans = group_spans[token]
-            if weight == found.weight:
-                plan.append(_Step(found.documents, found.weighted, 1.0, share, spans))
-            else:
-                plan.append(_Step(found.documents, found.gains, weight, share, spans))
-            for owner, top in zip(spans, group_tops[token], strict=True):
-                bound[owner] += weight * top
-                shared[owner] += share
-        return bound, shared, plan
-
-    def group_best(
-        self,
-        plan: list[_Step],
-        ideal: float,
-        owners: list[int],
-        best: list[float],
-        dice: list[float],
-    ) -> None:
-        """Set best_per_group's two values of the owners' groups in best and dice.
-
-        plan is group_bounds' plan for the query, ideal is self.ideal(query).
-        """
-        masses = self.mass
-        ranges = self.group_ranges
-        # Each group's documents on their own, with the same additions in the same order as
-        # best_per_group makes for them.
-        for owner in owners:
-            start, end = ranges[owner]
-            scores = [0.0] * (end - start)
-            shared = [0.0] * (end - start)
-            for documents, gains, weight, share, spans in plan:
-                span = spans.get(owner)
-                if span is None:
-                    continue
-                if weight == 1.0:
-                    for position in span:
-                        index = documents[position] - start
-                        scores[index] += gains[position]
-                        shared[index] += share
-                else:
-                    for position in span:
-                        index = documents[position] - start
-                        scores[index] += weight * gains[position]
-                        shared[index] += share
-            top = overlap = 0.0
-            for index in itertools.compress(range(end - start), shared):
-                if (score := scores[index]) > top:
-                    top = score
-                if (value := 2 * shared[index] / (ideal + masses[start + index])) > overlap:
-                    overlap = value
-            best[owner] = top
-            dice[owner] = overlap
-
-    def postings_size(self, query: dict[str, float]) -> int:
-        """Return how many postings the query's tokens have: what scoring them costs."""
-        postings_of = self.postings.get
-        return sum([len(found.documents) for t in query if (found := postings_of(t)) is not None])
+        if group[:1] != [0] or any(b - a not in (0, 1) for a, b in itertools.pairwise(group)):
+            raise ValueError("groups must be numbered in order and hold consecutive documents")
+        self.group_starts = np.flatnonzero(np.diff(group, prepend=-1)).astype(np.intp)
+        self.group_ends = np.append(self.group_starts[1:], len(group))
 
     def ideal(self, query: dict[str, float]) -> float:
         """Return what a document holding every query token once would score."""
@@ -683,29 +569,16 @@ class FaqEngine:
             frozenset(t for t in (*p, *w) if t.startswith(WORD))
             for p, w in zip(primary, secondary, strict=True)
         ]
-        # Each entry's phrasings shortest first, with their lengths, for _fuzzy.
-        own: list[list[str]] = [[] for _ in self.entries]
-        for choice, index in zip(self._choices, self._choice_entry, strict=True):
-            own[index].append(choice)
-        self._entry_choices = [
-            ([len(c) for c in choices], choices) for choices in (sorted(c, key=len) for c in own)
-        ]
-        # Every phrasing shortest first (with its length and entry), for _fuzzy_all.
-        by_length = sorted(
-            zip(self._choices, self._choice_entry, strict=True), key=lambda p: len(p[0])
-        )
-        self._sorted_choices = [c for c, _ in by_length]
-        self._sorted_lengths = [len(c) for c in self._sorted_choices]
-        self._sorted_entry = [i for _, i in by_length]
-        # Where each character occurs among them (positions in that order, each once), for
-        # _fuzzy_all to skip the phrasings that share too few characters to pass FUZZY_FLOOR.
+        # Each phrasing's length and where each character occurs among the phrasings (each
+        # phrasing once), for _fuzzy to skip those sharing too few characters to pass FUZZY_FLOOR.
+        self._choice_lengths = np.array([len(c) for c in self._choices], dtype=np.intp)
         holders: dict[str, list[int]] = {}
-        for position, choice in enumerate(self._sorted_choices):
+        for position, choice in enumerate(self._choices):
             for char in set(choice):
                 holders.setdefault(char, []).append(position)
-        self._char_holders = {char: tuple(positions) for char, positions in holders.items()}
+        self._char_holders = {c: np.array(p, dtype=np.intp) for c, p in holders.items()}
         self._phrasings = _Bm25(phrasings)
-        self._phrasings.index_groups(self._choice_entry, len(self.entries))
+        self._phrasings.index_groups(self._choice_entry)
         self._secondary = _Bm25(secondary)
         self._vocabulary = frozenset(vocabulary)
         self._asked = frozenset(t for doc in primary for t in doc if t.startswith(WORD))
@@ -989,8 +862,9 @@ class FaqEngine:
         phrased, dice, combined = self._phrasing_signals(
             query, mass, (primary, secondary, fuzzy), (ideal, ideal3, ideal2)
         )
-        ranked = sorted(enumerate(combined), key=operator.itemgetter(1), reverse=True)
-        del ranked[RANKED:]
+        # The highest first, ties in entry order (as a stable sort of the negated scores).
+        order = np.argsort(-combined, kind="stable")[:RANKED].tolist()
+        ranked = [(index, float(combined[index])) for index in order]
         top, best = ranked[0]
         runner = ranked[1][1] if len(ranked) > 1 else 0.0
         coverage = self._coverage(words)
@@ -998,26 +872,27 @@ class FaqEngine:
         # one signal alone on top is how near-duplicates and stray keywords win.
         signals = (primary, phrased, secondary, fuzzy, dice)
         unexplained = self._unexplained(words, top)
-        # v.index(max(v)): the first entry with the highest value, as max(key=...) picks it.
-        agree = sum(v.index(max(v)) == top for v in signals) / 5
+        # argmax: the first entry with the highest value.
+        agree = sum(int(np.argmax(v)) == top for v in signals) / 5
+        fuzzy_top = float(fuzzy[top])
         features = {
-            "primary": min(1.0, primary[top] / ideal),
-            "secondary": min(1.0, secondary[top] / ideal2),
-            "phrasing": min(1.0, phrased[top] / ideal3),
-            "fuzzy": fuzzy[top],
-            "dice": dice[top],
+            "primary": min(1.0, float(primary[top]) / ideal),
+            "secondary": min(1.0, float(secondary[top]) / ideal2),
+            "phrasing": min(1.0, float(phrased[top]) / ideal3),
+            "fuzzy": fuzzy_top,
+            "dice": float(dice[top]),
             "margin": best - runner,
             "coverage": coverage,
             "unknown": self._unknown(words),
             # Lexical evidence only counts where the question's words are ones the FAQ knows.
-            "support": min(1.0, primary[top] / ideal) * coverage,
+            "support": min(1.0, float(primary[top]) / ideal) * coverage,
             "sure_margin": (best - runner) * coverage,
             "agree": agree,
             "unexplained": unexplained,
             # A clear lead or a close wording only counts for the part of the question the
             # entry explains: one shared keyword must not carry a question about other things.
             "explained_margin": (best - runner) * (1 - unexplained),
-            "explained_fuzzy": fuzzy[top] * (1 - unexplained),
+            "explained_fuzzy": fuzzy_top * (1 - unexplained),
             # The margin relative to the best score: a lead of 0.3 means more at 0.8 than at 2.5.
             "lead": (best - runner) / best if best > 0 else 0.0,
             "out_of_scope": self._out_of_scope(plain, folded),
@@ -1029,111 +904,25 @@ class FaqEngine:
         self,
         query: dict[str, float],
         mass: float,
-        signals: tuple[list[float], list[float], list[float]],
+        signals: tuple[Scores, Scores, Scores],
         ideals: tuple[float, float, float],
-    ) -> tuple[list[float], list[float], list[float]]:
-        """Return best_per_group's phrasing scores and Dice overlaps, and the combined scores.
+    ) -> tuple[Scores, Scores, Scores]:
+        """Return each entry's best phrasing score and Dice overlap, and the combined scores.
 
         signals are the primary, secondary and fuzzy scores, ideals primary's, the phrasings'
-        and secondary's ideal. Scoring every phrasing is the costliest step of a match, and
-        only a few entries' values are read: those of the first RANKED in the combined ranking
-        and of the first entry with the highest value of each signal (agree). So each entry's
-        phrasing values are bounded from its entry-level postings first, and scored exactly
-        only while some entry could still be one of those; the others keep 0.0 and a combined
-        score (a lower bound) below the RANKED-th one. The values read are all exact: the same
-        sums in the same order (tests/test_faq_engine.py checks it against the full pass).
+        and secondary's ideal.
         """
         primary, secondary, fuzzy = signals
         ideal, ideal3, ideal2 = ideals
-        groups = len(self.entries)
-        phrasings = self._phrasings
-        if phrasings.postings_size(query) < PRUNE_FROM:
-            # Few postings to add up: scoring them all costs less than bounding them.
-            phrased, dice = phrasings.best_per_group(query, mass, self._choice_entry, groups)
-            return (
-                phrased,
-                dice,
-                # _combined inline.
-                [
-                    W_PRIMARY * (x if (x := p / ideal) < CLIP else CLIP)
-                    + W_PHRASING * (y if (y := q / ideal3) < CLIP else CLIP)
-                    + W_SECONDARY * (z if (z := s / ideal2) < CLIP else CLIP)
-                    + W_FUZZY * f
-                    + W_DICE * d
-                    for p, q, s, f, d in zip(primary, phrased, secondary, fuzzy, dice, strict=True)
-                ],
-            )
-        bound, shared, plan = phrasings.group_bounds(query, groups)
-        phrased = [0.0] * groups
-        dice = [0.0] * groups
-        # _combined with phrasing and Dice at 0.0 (adding the +0.0 they give to a sum of
-        # non-negative terms changes nothing): exact for an entry no phrasing of which shares a
-        # token, a lower bound for the others.
-        combined = [
-            W_PRIMARY * (x if (x := p / ideal) < CLIP else CLIP)
-            + W_SECONDARY * (z if (z := s / ideal2) < CLIP else CLIP)
-            + W_FUZZY * f
-            for p, s, f in zip(primary, secondary, fuzzy, strict=True)
-        ]
-        touched = list(itertools.compress(range(groups), shared))
-        if not touched:
-            return phrased, dice, combined
-        least = phrasings.group_least_mass
-        best_bound = [bound[i] * BOUND_SLACK for i in touched]
-        # A document's Dice share is at most its entry's and at most its own mass, so its
-        # overlap 2 * share / (ideal + its mass) is at most this.
-        dice_bound = [
-            2 * (v := shared[i]) / (mass + (v if v > least[i] else least[i])) * BOUND_SLACK
-            for i in touched
-        ]
-        upper = [
-            combined[i]
-            + W_PHRASING * (y if (y := q / ideal3) < CLIP else CLIP)
-            + W_DICE * d
-            + BOUND_MARGIN
-            for i, q, d in zip(touched, best_bound, dice_bound, strict=True)
-        ]
-        pending = sorted(zip(upper, touched, best_bound, dice_bound, strict=True), reverse=True)
-
-        def score(owners: list[int]) -> None:
-            phrasings.group_best(plan, mass, owners, phrased, dice)
-            for index in owners:
-                combined[index] = _combined(
-                    primary[index],
-                    phrased[index],
-                    secondary[index],
-                    fuzzy[index],
-                    dice[index],
-                    ideal,
-                    ideal3,
-                    ideal2,
-                )
-
-        # The RANKED-th highest combined score so far is at most the final one: an entry whose
-        # bound is below it cannot rank among the first RANKED. Entries are scored RANKED at a
-        # time, highest bound first, and the floor raised after each batch.
-        place = min(RANKED, groups)
-        done = 0
-        while done < len(pending):
-            floor = sorted(combined)[-place] - BOUND_MARGIN
-            batch = [
-                item[1]
-                for item in itertools.islice(pending, done, done + place)
-                if item[0] >= floor
-            ]
-            if not batch:
-                break
-            score(batch)
-            done += len(batch)
-            if len(batch) < place:
-                break
-        # An entry whose bound is below the highest value of a signal cannot be its first.
-        rest = pending[done:]
-        for values, slot in ((phrased, 2), (dice, 3)):
-            highest = max(values)
-            reach = [item[1] for item in rest if item[slot] >= highest and not phrased[item[1]]]
-            if reach:
-                score(reach)
+        phrased, dice = self._phrasings.best_per_group(query, mass)
+        # Each share clipped at CLIP, weighted and added up in the same order for every entry.
+        combined = (
+            W_PRIMARY * np.minimum(primary / ideal, CLIP)
+            + W_PHRASING * np.minimum(phrased / ideal3, CLIP)
+            + W_SECONDARY * np.minimum(secondary / ideal2, CLIP)
+            + W_FUZZY * fuzzy
+            + W_DICE * dice
+        )
         return phrased, dice, combined
 
     def _focus(self, folded: str) -> str | None:
@@ -1154,92 +943,83 @@ class FaqEngine:
             return None
         return tail
 
-    def _fuzzy(self, plain: str, primary: list[float], secondary: list[float]) -> list[float]:
-        """Return each entry's best character-level similarity to one of its questions."""
-        fuzzy = [0.0] * len(self.entries)
+    def _fuzzy(self, plain: str, primary: Scores, secondary: Scores) -> Scores:
+        """Return each entry's best character-level similarity to one of its questions.
+
+        partial_ratio finds the shorter string inside the longer one: right for a short
+        question inside a long phrasing, but a bare keyword phrasing ("举荐") must not count as a
+        perfect match for every question that mentions it, so phrasings shorter than the
+        question are compared whole (ratio). Similarities below FUZZY_FLOOR count as 0.0.
+        """
+        fuzzy = np.zeros(len(self.entries))
         if not plain:
             return fuzzy
         # Only the entries BM25 already likes are compared (all of them when it likes none):
         # comparing every question on every message would dominate the latency.
-        liked = list(map(operator.add, primary, secondary))
-        # heapq.nlargest's documented equivalent (ties in entry order), in C.
-        candidates = sorted(range(len(fuzzy)), key=liked.__getitem__, reverse=True)
-        del candidates[FUZZY_CANDIDATES:]
-        if primary[candidates[0]] <= 0:
-            return self._fuzzy_all(plain, fuzzy)
-        # partial_ratio finds the shorter string inside the longer one: right for a short
-        # question inside a long phrasing, but a bare keyword phrasing ("举荐") must not count as
-        # a perfect match for every question that mentions it, so shorter phrasings are compared
-        # whole (ratio). Each scorer runs once over all the candidates' phrasings, in C.
+        # The FUZZY_CANDIDATES highest, ties in entry order.
+        order = np.argsort(-(primary + secondary), kind="stable")[:FUZZY_CANDIDATES]
+        positions = self._sharing(plain)
+        if primary[order[0]] > 0:
+            starts = self._phrasings.group_starts
+            ends = self._phrasings.group_ends
+            owned = np.zeros(len(self._choices), dtype=np.bool_)
+            for index in order.tolist():
+                owned[starts[index] : ends[index]] = True
+            positions = positions[owned[positions]]
         size = len(plain)
-        longer: list[str] = []
-        longer_owner: list[int] = []
-        shorter: list[str] = []
-        shorter_owner: list[int] = []
-        for index in candidates:
-            lengths, choices = self._entry_choices[index]
-            cut = bisect.bisect_left(lengths, size)
-            shorter += choices[:cut]
-            shorter_owner += [index] * cut
-            longer += choices[cut:]
-            longer_owner += [index] * (len(choices) - cut)
-        for choices, owner, scorer in (
-            (longer, longer_owner, fuzz.partial_ratio),
-            (shorter, shorter_owner, fuzz.ratio),
+        longer = self._choice_lengths[positions] >= size
+        owner = self._choice_entry
+        choices = self._choices
+        # Each scorer runs once over all its phrasings, in C.
+        for kept, scorer in (
+            (positions[longer].tolist(), fuzz.partial_ratio),
+            (positions[~longer].tolist(), fuzz.ratio),
         ):
             hits = process.extract(
-                plain, choices, scorer=scorer, limit=None, score_cutoff=FUZZY_FLOOR
+                plain,
+                [choices[p] for p in kept],
+                scorer=scorer,
+                limit=None,
+                score_cutoff=FUZZY_FLOOR,
             )
-            for _, score, position in hits:
-                index = owner[position]
+            for _, score, at in hits:
+                index = owner[kept[at]]
                 if score / 100.0 > fuzzy[index]:
                     fuzzy[index] = score / 100.0
         return fuzzy
 
-    def _fuzzy_all(self, plain: str, fuzzy: list[float]) -> list[float]:
-        """Return _fuzzy's scores against every phrasing, in two C loops instead of 1,500 calls.
+    def _sharing(self, plain: str) -> npt.NDArray[np.intp]:
+        """Return the positions of the phrasings _fuzzy's scorers may find passing FUZZY_FLOOR.
 
-        The same rule as _fuzzy: phrasings at least as long as the question are searched for it
-        (partial_ratio), shorter ones are compared whole (ratio).
-        """
-        cut = bisect.bisect_left(self._sorted_lengths, len(plain))
-        owner = self._sorted_entry
-        kept = self._sharing(plain, cut)
-        for positions, choices, scorer in (
-            (kept, [self._sorted_choices[p] for p in kept], fuzz.partial_ratio),
-            (range(cut), self._sorted_choices[:cut], fuzz.ratio),
-        ):
-            hits = process.extract(
-                plain, choices, scorer=scorer, limit=None, score_cutoff=FUZZY_FLOOR
-            )
-            for _, score, position in hits:
-                index = owner[positions[position]]
-                if score / 100.0 > fuzzy[index]:
-                    fuzzy[index] = score / 100.0
-        return fuzzy
-
-    def _sharing(self, plain: str, cut: int) -> list[int]:
-        """Return the positions from cut on (of _sorted_choices) partial_ratio may score passing.
-
-        partial_ratio compares the question (n characters) with pieces of a phrasing, and a
-        ratio is 200 * LCS / (the two lengths), one of them at least n: with c characters in
-        common it is at most 200 * c / (n + c), below FUZZY_FLOOR when
-        (200 - FUZZY_FLOOR) * c < FUZZY_FLOOR * n. c is at most what the question's characters
-        that a phrasing holds count in the question, so the others cannot pass the cutoff.
+        Either scorer's ratio is 200 * LCS / (the two lengths compared). c, what the question's
+        characters that a phrasing holds count in the question, is at least that LCS. For a
+        phrasing of m characters compared whole with the question of n, the ratio is at most
+        200 * c / (n + m). partial_ratio compares the question with pieces of a longer phrasing,
+        at most c characters of which it shares, so at most 200 * c / (n + c). A phrasing whose
+        bound is below FUZZY_FLOOR cannot pass.
         """
         holders = self._char_holders
-        # Each phrasing's c, counted in C: a Counter of the positions holding each character,
-        # every position once per time the question uses that character.
-        common = Counter(
-            itertools.chain.from_iterable(
-                positions[bisect.bisect_left(positions, cut) :] * count
-                for char, count in Counter(plain).items()
-                if (positions := holders.get(char))
-            )
+        # Each phrasing's c, counted by numpy: every position holding a character once per
+        # time the question uses it.
+        held = [
+            positions
+            for char, count in Counter(plain).items()
+            if (positions := holders.get(char)) is not None
+            for _ in range(count)
+        ]
+        if not held:
+            return np.zeros(0, dtype=np.intp)
+        common = np.bincount(np.concatenate(held), minlength=len(self._choices))
+        size = len(plain)
+        lengths = self._choice_lengths
+        # The bounds in integers: 200 * c >= FUZZY_FLOOR * (n + m) for a shorter phrasing,
+        # (200 - FUZZY_FLOOR) * c >= FUZZY_FLOOR * n for a longer one.
+        passing = np.where(
+            lengths >= size,
+            (200 - FUZZY_FLOOR) * common >= FUZZY_FLOOR * size,
+            200 * common >= FUZZY_FLOOR * (size + lengths),
         )
-        # The least c that may pass, in integers: ceil(FUZZY_FLOOR * n / (200 - FUZZY_FLOOR)).
-        need = -(-FUZZY_FLOOR * len(plain) // (200 - FUZZY_FLOOR))
-        return sorted(position for position, c in common.items() if c >= need)
+        return np.flatnonzero(passing)
 
     def _unknown(self, words: list[str]) -> float:
         """Return how many content words (up to 3, as a share of 3) no FAQ question uses."""
@@ -1394,22 +1174,6 @@ class FaqEngine:
             else [(top, round(confidence, 4)), *alternatives][:MAX_ALTERNATIVES],
             kind="answer" if answered else "not_covered",
         )
-
-
-def _combined(
-    p: float, q: float, s: float, f: float, d: float, ideal: float, ideal3: float, ideal2: float
-) -> float:
-    """Return an entry's combined score from its primary, phrasing, secondary, fuzzy, Dice values.
-
-    Each share is clipped at CLIP: the value min(CLIP, share) gives, without its call.
-    """
-    return (
-        W_PRIMARY * (x if (x := p / ideal) < CLIP else CLIP)
-        + W_PHRASING * (y if (y := q / ideal3) < CLIP else CLIP)
-        + W_SECONDARY * (z if (z := s / ideal2) < CLIP else CLIP)
-        + W_FUZZY * f
-        + W_DICE * d
-    )
 
 
 def _dictionary() -> str:
