@@ -402,6 +402,22 @@ def test_greeting_with_a_question_is_answered(engine: FaqEngine) -> None:
     assert match.entry.id == "secretary-general"
 
 
+def test_spaces_between_chinese_words_end_clauses_of_a_long_message(engine: FaqEngine) -> None:
+    """Phone typists separate clauses with spaces: the question is still the last of them."""
+    from bot.faq.normalize import fold
+
+    text = (
+        "我们公司在吉林高新区 做汽车零部件 研发部十几个人 老板说园区要成立科协让我去对接 "
+        "我想知道成立这东西到底要走啥程序"
+    )
+    assert engine._focus(fold(text)) == fold("我想知道成立这东西到底要走啥程序")
+    ranked, _ = engine.features(text)
+    # The introduction's park (高新区) no longer outweighs the question.
+    assert engine.entries[ranked[0][0]].id == "how-to-found-a-park-association"
+    # Spaces between English words are not clause breaks.
+    assert engine._focus(fold("how do we set up a park association in the high tech zone")) is None
+
+
 @pytest.mark.parametrize("text", ["", "   ", "😀😀😀", "\x00\x00", "？！。", "\u200b\ufeff"])
 def test_empty_input(engine: FaqEngine, texts: Texts, text: str) -> None:
     match = engine.match(text)

@@ -56,7 +56,10 @@ LONG_MESSAGE, FOCUS_LENGTH, CONTEXT_WEIGHT = 24, 10, 0.5
 _CONTRACTION = re.compile("(?<=[a-z])['\u2019](?:s|re|ll|ve|d|m)(?![a-z])")
 # Latin words one after another (what is left of a message once English terms are mapped).
 _LATIN_RUN = re.compile(r"[a-z]+(?:[\s'\-]+[a-z]+)*")
-_CLAUSE_BREAK = re.compile(r"[,，。.？?！!；;：:\n…~～]+")
+# Punctuation ends a clause, and so do spaces between Chinese characters (phone typists' commas).
+_CLAUSE_BREAK = re.compile(
+    r"[,，。.？?！!；;：:\n…~～]+|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])"
+)
 
 
 @dataclass(frozen=True)
