@@ -434,6 +434,24 @@ def test_long_input_is_bounded(engine: FaqEngine, texts: Texts) -> None:
     assert len(render_answer(match, texts)) <= 4096
 
 
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [
+        # Off-topic words in what the member says about themselves do not refuse the question.
+        ("我是退休工程师，想问问这个文件主要讲了什么", 0.0),
+        ("我们研发部加班太多 大家都有意见 能通过园区科协往上反映吗", 0.0),
+        # In the question itself they do, also when the question is a short clause after them.
+        ("专利申请，科协管吗", 1.0),
+        ("我在园区上班，想问下个税怎么申报", 1.0),
+        ("退休以后还能当会员吗", 1.0),
+    ],
+)
+def test_out_of_scope_words_count_in_the_question_part(
+    engine: FaqEngine, text: str, refused: float
+) -> None:
+    assert engine.features(text)[1]["out_of_scope"] == refused
+
+
 def test_out_of_scope_gets_honest_fallback(engine: FaqEngine, texts: Texts) -> None:
     match = engine.match("个税怎么申报？")
     assert match.kind == "not_covered"

@@ -898,7 +898,7 @@ class FaqEngine:
             "explained_fuzzy": fuzzy_top * (1 - unexplained),
             # The margin relative to the best score: a lead of 0.3 means more at 0.8 than at 2.5.
             "lead": (best - runner) / best if best > 0 else 0.0,
-            "out_of_scope": self._out_of_scope(plain, folded),
+            "out_of_scope": self._out_of_scope_asked(plain, folded),
             "not_asked": self._not_asked(folded, normalized, top),
         }
         return ranked, features
@@ -929,13 +929,17 @@ class FaqEngine:
         return phrased, dice, combined
 
     def _focus(self, folded: str) -> str | None:
-        """Return the question part of a long folded message, or None for a short one.
+        """Return the question part of a long folded message, or None for a short one."""
+        if len(folded) <= LONG_MESSAGE:
+            return None
+        return self._question(folded)
+
+    def _question(self, folded: str) -> str | None:
+        """Return the question part of a folded message, or None when that is all of it.
 
         That is its last clause, with the clauses before it while that is shorter than
         FOCUS_LENGTH characters.
         """
-        if len(folded) <= LONG_MESSAGE:
-            return None
         parts = [p for p in _CLAUSE_BREAK.split(folded) if strip(p)]
         if len(parts) < 2:
             return None
@@ -1102,6 +1106,19 @@ class FaqEngine:
             any(PINYIN + x + "_" + y in vocabulary for x in syllables(a) for y in syllables(b))
             for a, b in itertools.pairwise(word)
         )
+
+    def _out_of_scope_asked(self, plain: str, folded: str) -> float:
+        """Return _out_of_scope of what the message asks: its last clauses (see _question).
+
+        "我是退休工程师，这个文件主要讲了什么" asks about the notice; "专利申请，科协管吗" still
+        asks about patents.
+        """
+        if not self._out_of_scope(plain, folded):
+            return 0.0
+        asked = self._question(folded)
+        if asked is None:
+            return 1.0
+        return self._out_of_scope(self._prepare(asked), fold(asked))
 
     def _out_of_scope(self, plain: str, folded: str) -> float:
         """Return 1.0 when the question names a topic the notice does not deal with."""
