@@ -11,6 +11,7 @@ import math
 import sys
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,11 +55,6 @@ OOS_WEIGHT = 3.0
 AGAINST = frozenset({"unknown", "unexplained", "out_of_scope"})
 
 
-def _signed(feature: str, weight: float) -> float:
-    """Return the weight clipped to the sign its feature may have."""
-    return min(0.0, weight) if feature in AGAINST else max(0.0, weight)
-
-
 def main() -> int:
     """Fit, pick the threshold, write content/faq/calibration.yaml and print the result."""
     engine = FaqEngine.load()
@@ -77,24 +73,22 @@ def main() -> int:
             # The engine refuses these by rule; they would only teach the fit that rule again.
             continue
         rows.append(([features[f] for f in FEATURES], int(right), case.expected is None))
-    weights = [0.0] * len(FEATURES)
-    bias = 0.0
+    # Projected gradient descent on the weighted logistic loss, every row at once with numpy.
+    x = np.array([r[0] for r in rows])
+    y = np.array([r[1] for r in rows], dtype=np.float64)
+    scale = np.where([r[2] for r in rows], OOS_WEIGHT, 1.0)
+    lower = np.array([-np.inf if f in AGAINST else 0.0 for f in FEATURES])
+    upper = np.array([0.0 if f in AGAINST else np.inf for f in FEATURES])
+    w = np.zeros(len(FEATURES))
+    b = 0.0
     rate, l2 = 0.5, 0.001
     for _ in range(20000):
-        grad_w = [0.0] * len(FEATURES)
-        grad_b = 0.0
-        for x, y, oos in rows:
-            z = bias + sum(w * v for w, v in zip(weights, x, strict=True))
-            p = 1 / (1 + math.exp(-max(-30, min(30, z))))
-            error = (p - y) * (OOS_WEIGHT if oos else 1.0)
-            for i, v in enumerate(x):
-                grad_w[i] += error * v
-            grad_b += error
-        weights = [
-            _signed(f, w - rate * (g / len(rows) + l2 * w))
-            for f, w, g in zip(FEATURES, weights, grad_w, strict=True)
-        ]
-        bias -= rate * grad_b / len(rows)
+        p = 1 / (1 + np.exp(-np.clip(b + x @ w, -30, 30)))
+        error = (p - y) * scale
+        w = np.clip(w - rate * (x.T @ error / len(rows) + l2 * w), lower, upper)
+        b -= rate * float(error.sum()) / len(rows)
+    weights = [float(v) for v in w]
+    bias = b
 
     def confidence(x: list[float]) -> float:
         z = bias + sum(w * v for w, v in zip(weights, x, strict=True))
