@@ -953,11 +953,12 @@ class FaqEngine:
     def _fuzzy(self, plain: str, primary: Scores, secondary: Scores) -> Scores:
         """Return each entry's best character-level similarity to one of its questions.
 
-        partial_ratio finds the shorter string inside the longer one: right for a short
-        question inside a long phrasing, but a bare keyword phrasing ("举荐") must not count as a
-        perfect match for every question that mentions it, so phrasings shorter than the
-        question are compared whole (ratio). Similarities below FUZZY_FLOOR count as 0.0.
+        Similarities below FUZZY_FLOOR count as 0.0.
         """
+        # partial_ratio finds the shorter string inside the longer one: right for a short
+        # question inside a long phrasing, but a bare keyword phrasing ("举荐") must not count as
+        # a perfect match for every question that mentions it, so phrasings shorter than the
+        # question are compared whole (ratio).
         fuzzy = np.zeros(len(self.entries))
         if not plain:
             return fuzzy
@@ -1108,11 +1109,9 @@ class FaqEngine:
         )
 
     def _out_of_scope_asked(self, plain: str, folded: str) -> float:
-        """Return _out_of_scope of what the message asks: its last clauses (see _question).
-
-        "我是退休工程师，这个文件主要讲了什么" asks about the notice; "专利申请，科协管吗" still
-        asks about patents.
-        """
+        """Return _out_of_scope of what the message asks: its last clauses (see _question)."""
+        # "我是退休工程师，这个文件主要讲了什么" asks about the notice; "专利申请，科协管吗" still
+        # asks about patents.
         if not self._out_of_scope(plain, folded):
             return 0.0
         asked = self._question(folded)
