@@ -35,9 +35,16 @@ FRESH10 = Path(__file__).with_name("faq_fresh10.yaml")
 # Written in session 4 after the round on sets 9 and 10, measured untuned, then tuned on.
 FRESH11 = Path(__file__).with_name("faq_fresh11.yaml")
 FRESH12 = Path(__file__).with_name("faq_fresh12.yaml")
+# Written in session 5 by two new writers (phone typists; park and city staff), measured once
+# untuned, then tuned on.
+FRESH13 = Path(__file__).with_name("faq_fresh13.yaml")
+FRESH14 = Path(__file__).with_name("faq_fresh14.yaml")
 # Written in session 4 by two more writers at the same time: measured only, never tuned on.
 BLIND7 = Path(__file__).with_name("faq_blind7.yaml")
 BLIND8 = Path(__file__).with_name("faq_blind8.yaml")
+# Written in session 5 by two more writers at the same time as fresh 13 and 14: never tuned on.
+BLIND9 = Path(__file__).with_name("faq_blind9.yaml")
+BLIND10 = Path(__file__).with_name("faq_blind10.yaml")
 # Every set besides the dev set that may be tuned on (the HONEST sets below may not).
 DEVELOPMENT = (
     BLIND,
@@ -56,9 +63,11 @@ DEVELOPMENT = (
     FRESH10,
     FRESH11,
     FRESH12,
+    FRESH13,
+    FRESH14,
 )
 # The sets that measure: never tuned on, their misses never printed by default.
-HONEST = (BLIND5, BLIND6, BLIND7, BLIND8)
+HONEST = (BLIND5, BLIND6, BLIND7, BLIND8, BLIND9, BLIND10)
 HELD_OUT_PERCENT = 30
 
 

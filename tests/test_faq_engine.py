@@ -67,6 +67,10 @@ LATER_FLOORS: dict[str, tuple[tuple[int, int], tuple[float, float, float, float]
     # 98.9%/100% top-3, 83.4%/87.0% answered correctly, 3.3%/6.7% out of scope.
     "fresh11": ((170, 60), (0.96, 0.98, 0.93, 0.04), True),
     "fresh12": ((170, 60), (0.97, 0.98, 0.93, 0.05), True),
+    # Sets 13 and 14 (session 5, after its engine changes), untuned: 98.9%/97.3% top-1,
+    # 100%/99.5% top-3, 87.0%/84.9% answered correctly, 3.3%/1.7% out of scope.
+    "fresh13": ((170, 60), (0.97, 0.98, 0.85, 0.05), True),
+    "fresh14": ((170, 60), (0.96, 0.98, 0.83, 0.03), True),
     # blind5 and blind6 were written in session 3 before any of its tuning, by writers who saw
     # only the notice and the FAQ and avoided its wordings; they are never tuned on and their
     # failures print only figures (reading their questions would tune on them).
@@ -85,6 +89,12 @@ LATER_FLOORS: dict[str, tuple[tuple[int, int], tuple[float, float, float, float]
     # 94.1%/91.8%, 0.0%/1.7% at the end of session 4.
     "blind7": ((170, 60), (0.96, 0.98, 0.92, 0.03), False),
     "blind8": ((170, 60), (0.95, 0.98, 0.90, 0.03), False),
+    # blind9 (returned scholars, retired engineers, HR staff, small bosses) and blind10 (skeptical
+    # or confused researchers paraphrasing loosely), written in session 5 alongside fresh 13 and
+    # 14, first measured after its engine changes, before its content round: 98.9%/96.2% top-1,
+    # 99.5%/99.5% top-3, 87.6%/79.5% answered correctly, 3.4%/3.3% out of scope.
+    "blind9": ((170, 55), (0.97, 0.98, 0.85, 0.05), False),
+    "blind10": ((170, 60), (0.94, 0.98, 0.77, 0.05), False),
 }
 
 

@@ -1,7 +1,7 @@
 """Fit the FAQ confidence (logistic weights and threshold) on the tuning parts of the dev sets.
 
 Run from the repository root: `python tests/benchmarks/calibrate_faq.py`; it rewrites
-content/faq/calibration.yaml. The held-out parts of the dev sets and the honest blind sets 5-8 are
+content/faq/calibration.yaml. The held-out parts of the dev sets and the honest blind sets 5-10 are
 never used here.
 """
 
@@ -60,7 +60,7 @@ def main() -> int:
     engine = FaqEngine.load()
     rows: list[tuple[list[float], int, bool]] = []
     # Every development set: the dev set, the former blind sets 1-4 and the fresh sets, worded
-    # the way people who never saw the FAQ ask. The honest blind sets 5-8 stay out (they measure).
+    # the way people who never saw the FAQ ask. The honest blind sets 5-10 stay out (they measure).
     cases = load_cases()
     for path in faq_eval.DEVELOPMENT:
         cases += load_cases(path)
