@@ -412,6 +412,19 @@ def test_greeting_with_a_question_is_answered(engine: FaqEngine) -> None:
     assert match.entry.id == "secretary-general"
 
 
+def test_a_long_message_with_its_question_found_is_marked_focused(engine: FaqEngine) -> None:
+    """Calibration weighs long messages apart: their introduction dilutes every lexical share."""
+    long = "明天党工委会上要汇报，领导让五分钟讲清这个意见，帮我捋一下一共几部分、各讲什么？"
+    assert engine.features(long)[1]["focused"] == 1.0
+    assert engine.features("这个意见分几部分")[1]["focused"] == 0.0
+    # Long but one clause: nothing to set apart.
+    assert (
+        engine.features("园区科协秘书长是不是一定要由管委会党群部门的干部来兼任啊")[1]["focused"]
+        == 0.0
+    )
+    assert engine.calibration.weights["focused"] > 0
+
+
 def test_spaces_between_chinese_words_end_clauses_of_a_long_message(engine: FaqEngine) -> None:
     """Phone typists separate clauses with spaces: the question is still the last of them."""
     from bot.faq.normalize import fold

@@ -898,6 +898,10 @@ class FaqEngine:
             "explained_fuzzy": fuzzy_top * (1 - unexplained),
             # The margin relative to the best score: a lead of 0.3 means more at 0.8 than at 2.5.
             "lead": (best - runner) / best if best > 0 else 0.0,
+            # A long message whose question part was found: the introduction's words dilute
+            # every lexical share above, so these are right at lower shares (calibration learns
+            # by how much).
+            "focused": 0.0 if tail is None else 1.0,
             "out_of_scope": self._out_of_scope_asked(plain, folded),
             "not_asked": self._not_asked(folded, normalized, top),
         }

@@ -39,6 +39,7 @@ FEATURES = (
     "unexplained",
     "explained_margin",
     "explained_fuzzy",
+    "focused",
 )
 # Share of the out-of-scope questions the word list does NOT refuse that may be answered: the
 # dev set's easy ones are all in that list, members' real ones mostly are not.
