@@ -139,8 +139,8 @@ async def on_text(update: Update, ctx: Ctx) -> None:
     if _in_conversation(update, ctx):
         await message.reply_text(ctx.t("faqchat.in_conversation"))
         return
-    reply = await ctx.services.questions.ask(user.id, message.text, ctx.lang)
-    await _send_reply(message, reply, ctx)
+    for reply in await ctx.services.questions.ask_all(user.id, message.text, ctx.lang):
+        await _send_reply(message, reply, ctx)
 
 
 async def _is_forward_answer(update: Update, ctx: Ctx, message: Message) -> bool:

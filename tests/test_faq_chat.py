@@ -72,6 +72,44 @@ async def test_answer_quotes_the_notice_with_buttons(harness: Harness) -> None:
     assert all(len(d.encode()) <= 64 for d in data)
 
 
+async def test_two_questions_in_one_message_get_two_answers(harness: Harness) -> None:
+    h = harness
+    first, second = "秘书长可以兼任吗", "顺便问下主席一般谁当"
+    expected = [h.services.faq.match(q).entry for q in (first, second)]
+    assert all(e is not None for e in expected)
+    calls = await h.text(MEMBER, f"{first}？{second}？")
+    replies = sent(calls)
+    assert len(replies) == 2
+    rows = await questions(h)
+    assert [r.text for r in rows] == [first, second]
+    assert [r.entry_id for r in rows] == [e.id for e in expected if e is not None]
+    for reply, row, entry in zip(replies, rows, expected, strict=True):
+        assert entry is not None
+        assert entry.answer in reply.params["text"]
+        assert entry.cites[0] in reply.params["text"]
+        # Each answer has its own feedback buttons, on its own row.
+        assert f"fq:u:{row.id}" in [d for _, d in h.buttons_of(reply)]
+
+
+async def test_several_questions_one_entry_or_one_unanswered_get_one_reply(
+    harness: Harness,
+) -> None:
+    h = harness
+    # Both ask the same thing: one answer.
+    (reply,) = sent(await h.text(MEMBER, "秘书长可以兼任吗？秘书长能兼职吗？"))
+    # One of them the notice does not answer: the message is one question, as before.
+    (other,) = sent(await h.text(MEMBER, f"秘书长可以兼任吗？{WEATHER}？"))
+    rows = await questions(h)
+    assert len(rows) == 2
+    assert rows[0].text == "秘书长可以兼任吗？秘书长能兼职吗？"
+    assert rows[1].text == f"秘书长可以兼任吗？{WEATHER}？"
+    assert "依据" in reply.params["text"]
+    assert other.params["text"]
+    # A greeting before the question: one answer, as before.
+    (greeted,) = sent(await h.text(MEMBER, "你好？秘书长可以兼任吗？"))
+    assert "依据" in greeted.params["text"]
+
+
 async def test_related_question_button_answers_it(harness: Harness) -> None:
     h = harness
     await h.text(MEMBER, FOUND)

@@ -704,3 +704,23 @@ def test_fuzzy_skips_only_phrasings_that_cannot_pass(engine: FaqEngine) -> None:
         assert engine._fuzzy(plain, liked, nothing).tolist() == _all_fuzzy(engine, plain, best), (
             question
         )
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("秘书长可以兼任吗？主席由谁担任？", ["秘书长可以兼任吗", "主席由谁担任"]),
+        ("这个文件谁发的?\n什么时候发的", ["这个文件谁发的", "什么时候发的"]),
+        # One question (punctuation alone is no question): the message as it is.
+        ("秘书长可以兼任吗？", ["秘书长可以兼任吗？"]),
+        ("秘书长可以兼任吗？！？", ["秘书长可以兼任吗？！？"]),
+        # A greeting is a piece too: the chat then answers the message whole (not all answered).
+        ("你好？秘书长可以兼任吗？", ["你好", "秘书长可以兼任吗"]),
+        # More than three questions are a list, not a conversation: one message.
+        ("谁发的？哪年发的？发给谁？文号是啥？", ["谁发的？哪年发的？发给谁？文号是啥？"]),
+    ],
+)
+def test_split_questions(text: str, parts: list[str]) -> None:
+    from bot.faq.engine import split_questions
+
+    assert split_questions(text) == parts

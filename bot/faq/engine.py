@@ -56,6 +56,10 @@ LONG_MESSAGE, FOCUS_LENGTH, CONTEXT_WEIGHT = 24, 10, 0.5
 _CONTRACTION = re.compile("(?<=[a-z])['\u2019](?:s|re|ll|ve|d|m)(?![a-z])")
 # Latin words one after another (what is left of a message once English terms are mapped).
 _LATIN_RUN = re.compile(r"[a-z]+(?:[\s'\-]+[a-z]+)*")
+# What ends one question of a message asking several: question marks, line breaks.
+_QUESTION_BREAK = re.compile(r"[？?\n]+")
+# A message is split into at most this many questions (more are a list, not a conversation).
+MAX_QUESTIONS = 3
 # Punctuation ends a clause, and so do spaces between Chinese characters (phone typists' commas).
 _CLAUSE_BREAK = re.compile(
     r"[,，。.？?！!；;：:\n…~～]+|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])"
@@ -1197,6 +1201,17 @@ class FaqEngine:
             else [(top, round(confidence, 4)), *alternatives][:MAX_ALTERNATIVES],
             kind="answer" if answered else "not_covered",
         )
+
+
+def split_questions(text: str) -> list[str]:
+    """Return the questions of a message asking several, one per question mark or line.
+
+    Up to MAX_QUESTIONS; a message with one (or more than MAX_QUESTIONS) gives [text].
+    """
+    parts = [p.strip() for p in _QUESTION_BREAK.split(text) if strip(p)]
+    if not 2 <= len(parts) <= MAX_QUESTIONS:
+        return [text]
+    return parts
 
 
 def _dictionary() -> str:

@@ -16,7 +16,7 @@ from bot.access import AccessDenied, AccessService, Actor, Role
 from bot.clock import Clock
 from bot.db import Database
 from bot.erasure import personal_data_eraser
-from bot.faq.engine import FaqEngine, FaqEntry, Match
+from bot.faq.engine import FaqEngine, FaqEntry, Match, split_questions
 from bot.faq.recorder import FLUSH_SECONDS, QuestionRecorder, erase_pending
 from bot.faq.render import SUGGESTION_FLOOR, render_answer
 from bot.metrics import Metrics
@@ -205,6 +205,27 @@ class QuestionService:
         else:
             self.metrics.faq_not_covered()
         return reply
+
+    async def ask_all(self, user_id: int, text: str, lang: str) -> list[Reply]:
+        """Answer a message: one reply per question when it asks several the FAQ answers.
+
+        Each is kept as its own question, with its own buttons and feedback. Unless every
+        question is answered, each by a different entry, the message is one question (ask).
+        """
+        # "秘书长可以兼任吗？主席由谁担任？" gets both answers.
+        question = clean_question(text)
+        parts = split_questions(question) if len(question) <= MAX_QUESTION_CHARS else []
+        if len(parts) > 1:
+            with self.metrics.faq_matching():
+                matches = [self._match(p) for p in parts]
+            entries = {m.entry.id for m in matches if m.answered and m.entry is not None}
+            if len(entries) == len(parts):
+                replies = []
+                for part, match in zip(parts, matches, strict=True):
+                    replies.append(await self._record(user_id, part, match, lang))
+                    self.metrics.faq_answered()
+                return replies
+        return [await self.ask(user_id, text, lang)]
 
     async def ask_offered(self, user_id: int, question_id: int, index: int, lang: str) -> Reply:
         """Answer the index-th question offered under an earlier reply (a related button)."""
