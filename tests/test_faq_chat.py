@@ -393,6 +393,11 @@ async def test_cli_ask_prints_what_the_chat_answers(harness: Harness, tmp_path: 
         env.pop(key, None)
     plain = await run_cli(env, "ask", FOUND)
     assert plain == chat[0] + "\n"
+    # Two questions in one message: both answers, as the chat sends them.
+    two = "秘书长可以兼任吗？顺便问下主席一般谁当"
+    answers = [c.params["text"] for c in sent(await h.text(MEMBER, two))]
+    assert len(answers) == 2
+    assert await run_cli(env, "ask", two) == "\n\n".join(answers) + "\n"
     lines = (await run_cli(env, "ask", "--json", "-", stdin=f"{FOUND}\n{WEATHER}\n")).splitlines()
     objects = [json.loads(line) for line in lines]
     assert [o["answer"] for o in objects] == chat

@@ -41,7 +41,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(ask_json(engine, texts, question), ensure_ascii=False))
         return 0
-    print(render_answer(engine.match(question), texts, args.lang))
+    # One answer per question when the message asks several, as the chat sends them.
+    answers = [render_answer(m, texts, args.lang) for _, m in engine.match_all(question)]
+    print("\n\n".join(answers))
     return 0
 
 

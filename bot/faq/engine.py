@@ -8,7 +8,7 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
@@ -1166,6 +1166,24 @@ class FaqEngine:
         ):
             return 0.0
         return 1.0
+
+    def match_all(
+        self, text: str, match: Callable[[str], Match] | None = None
+    ) -> list[tuple[str, Match]]:
+        """Return each question of a message with its match, or the message whole with its own.
+
+        A message asking two or three questions (split_questions) is answered per question when
+        every one is answered, each by a different entry; otherwise it is one question. match
+        is the function to match with (self.match unless told: the chat passes its cache).
+        """
+        match = match or self.match
+        parts = split_questions(text)
+        if len(parts) > 1:
+            matches = [match(p) for p in parts]
+            entries = {m.entry.id for m in matches if m.answered and m.entry is not None}
+            if len(entries) == len(parts):
+                return list(zip(parts, matches, strict=True))
+        return [(text, match(text))]
 
     def match(self, text: str) -> Match:
         """Return the best entry for a question, or why there is none."""

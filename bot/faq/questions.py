@@ -209,19 +209,16 @@ class QuestionService:
     async def ask_all(self, user_id: int, text: str, lang: str) -> list[Reply]:
         """Answer a message: one reply per question when it asks several the FAQ answers.
 
-        Each is kept as its own question, with its own buttons and feedback. Unless every
-        question is answered, each by a different entry, the message is one question (ask).
+        Each is kept as its own question, with its own buttons and feedback (see
+        FaqEngine.match_all); any other message is one question (ask).
         """
-        # "秘书长可以兼任吗？主席由谁担任？" gets both answers.
         question = clean_question(text)
-        parts = split_questions(question) if len(question) <= MAX_QUESTION_CHARS else []
-        if len(parts) > 1:
+        if len(question) <= MAX_QUESTION_CHARS and len(split_questions(question)) > 1:
             with self.metrics.faq_matching():
-                matches = [self._match(p) for p in parts]
-            entries = {m.entry.id for m in matches if m.answered and m.entry is not None}
-            if len(entries) == len(parts):
+                matches = self.engine.match_all(question, self._match)
+            if len(matches) > 1:
                 replies = []
-                for part, match in zip(parts, matches, strict=True):
+                for part, match in matches:
                     replies.append(await self._record(user_id, part, match, lang))
                     self.metrics.faq_answered()
                 return replies
