@@ -69,32 +69,39 @@ LATER_FLOORS: dict[str, tuple[tuple[int, int], tuple[float, float, float, float]
     "fresh12": ((170, 60), (0.97, 0.98, 0.93, 0.05), True),
     # Sets 13 and 14 (session 5, after its engine changes), untuned: 98.9%/97.3% top-1,
     # 100%/99.5% top-3, 87.0%/84.9% answered correctly, 3.3%/1.7% out of scope.
-    "fresh13": ((170, 60), (0.97, 0.98, 0.85, 0.05), True),
-    "fresh14": ((170, 60), (0.96, 0.98, 0.83, 0.03), True),
+    # Tuned in session 5 to 100%/99.5% top-1, 99.5%/98.9% answered correctly, 0% out of scope.
+    "fresh13": ((170, 60), (0.98, 0.99, 0.97, 0.03), True),
+    "fresh14": ((170, 60), (0.98, 0.99, 0.96, 0.03), True),
     # blind5 and blind6 were written in session 3 before any of its tuning, by writers who saw
     # only the notice and the FAQ and avoided its wordings; they are never tuned on and their
     # failures print only figures (reading their questions would tune on them).
     # blind5 (Telegram style): 85.1%, 95.4%, 61.7%, 0.0% before session 3's work; 93.7%,
     # 98.9%, 81.7%, 0.0% after it; 94.9%, 98.9%, 86.3%, 1.6% after session 4's.
-    "blind5": ((170, 60), (0.93, 0.97, 0.84, 0.03), False),
+    # End of session 5 (engine focus and out-of-scope changes, the 'focused' calibration feature,
+    # the round on fresh 13/14, threshold 0.45): blind5 94.9%, 98.9%, 90.3%, 3.2%; blind6 93.6%,
+    # 100%, 87.8%, 1.7%.
+    "blind5": ((170, 60), (0.93, 0.97, 0.88, 0.04), False),
     # blind6 (officials, secretaries, scientists): 82.0%, 90.1%, 51.2%, 0.0% before; 92.4%,
     # 99.4%, 79.7%, 0.0% after session 3; 93.6%, 100%, 84.9%, 0.0% after session 4. The 97%
     # top-1 target is not met on these two sets.
-    "blind6": ((170, 60), (0.92, 0.98, 0.83, 0.03), False),
+    "blind6": ((170, 60), (0.92, 0.98, 0.86, 0.03), False),
     # blind7 (a mix of members, secretaries, officials) and blind8 (people asking about their
     # own situation, and readers quoting the notice), written in session 4 while its content
     # rounds ran, by writers who saw only the notice and the FAQ's questions and answers:
     # 97.3%/96.2% top-1, 100%/99.5% top-3, 93.0%/89.6% answered correctly, 1.7%/1.7% out of
     # scope when first measured (after the round on fresh sets 7 and 8); 97.9%/96.7%, 100%/100%,
     # 94.1%/91.8%, 0.0%/1.7% at the end of session 4.
-    "blind7": ((170, 60), (0.96, 0.98, 0.92, 0.03), False),
-    "blind8": ((170, 60), (0.95, 0.98, 0.90, 0.03), False),
+    # End of session 5: 98.4%/97.8%, 100%/99.5%, 95.2%/95.6%, 0.0%/1.7%.
+    "blind7": ((170, 60), (0.97, 0.98, 0.93, 0.03), False),
+    "blind8": ((170, 60), (0.96, 0.98, 0.93, 0.03), False),
     # blind9 (returned scholars, retired engineers, HR staff, small bosses) and blind10 (skeptical
     # or confused researchers paraphrasing loosely), written in session 5 alongside fresh 13 and
     # 14, first measured after its engine changes, before its content round: 98.9%/96.2% top-1,
     # 99.5%/99.5% top-3, 87.6%/79.5% answered correctly, 3.4%/3.3% out of scope.
-    "blind9": ((170, 55), (0.97, 0.98, 0.85, 0.05), False),
-    "blind10": ((170, 60), (0.94, 0.98, 0.77, 0.05), False),
+    # End of session 5: 98.9%/98.4%, 99.5%/99.5%, 95.2%/90.3%, 5.1%/3.3% (the refit threshold
+    # answers more, and three of blind9's 59 out-of-scope questions with it).
+    "blind9": ((170, 55), (0.97, 0.98, 0.93, 0.06), False),
+    "blind10": ((170, 60), (0.97, 0.98, 0.88, 0.05), False),
 }
 
 
