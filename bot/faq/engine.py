@@ -140,8 +140,7 @@ class Calibration:
 class _Postings(NamedTuple):
     """Where one token occurs: its documents and BM25 gains, in document order."""
 
-    # The token's kind weight (TOKEN_WEIGHT) and inverse document frequency.
-    weight: float
+    # The token's inverse document frequency (what a query token adds to a Dice share).
     idf: float
     documents: npt.NDArray[np.intp]
     gains: npt.NDArray[np.float64]
@@ -187,7 +186,6 @@ class _Bm25:
             if idf < COMMON_IDF:
                 continue
             self.postings[token] = _Postings(
-                TOKEN_WEIGHT[token[:2]],
                 idf,
                 np.array(owned, dtype=np.intp),
                 np.array(gains[token], dtype=np.float64),
@@ -195,7 +193,6 @@ class _Bm25:
         # Where each group's documents start (see index_groups); one group per document until
         # then.
         self.group_starts = np.arange(self.size, dtype=np.intp)
-        self.group_ends = self.group_starts + 1
 
     def _idf(self, n: int) -> float:
         """Return the BM25 inverse document frequency of a token in n documents."""
@@ -204,9 +201,8 @@ class _Bm25:
     def _gather(
         self, query: dict[str, float]
     ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64], npt.NDArray[np.float64]] | None:
-        """Return the query tokens' postings end to end: documents, weighted gains, lengths.
-
-        None when no query token has postings. The lengths are each found token's count.
+        """Return the query tokens' postings end to end: documents, weighted gains, and the
+        Dice share each posting adds (query weight times idf), or None when no token has any.
         """
         found = [(f, w) for t, w in query.items() if (f := self.postings.get(t)) is not None]
         if not found:
@@ -261,7 +257,6 @@ class _Bm25:
         if group[:1] != [0] or any(b - a not in (0, 1) for a, b in itertools.pairwise(group)):
             raise ValueError("groups must be numbered in order and hold consecutive documents")
         self.group_starts = np.flatnonzero(np.diff(group, prepend=-1)).astype(np.intp)
-        self.group_ends = np.append(self.group_starts[1:], len(group))
 
     def ideal(self, query: dict[str, float]) -> float:
         """Return what a document holding every query token once would score."""
@@ -579,6 +574,7 @@ class FaqEngine:
         # Each phrasing's length and where each character occurs among the phrasings (each
         # phrasing once), for _fuzzy to skip those sharing too few characters to pass FUZZY_FLOOR.
         self._choice_lengths = np.array([len(c) for c in self._choices], dtype=np.intp)
+        self._choice_owner = np.array(self._choice_entry, dtype=np.intp)
         holders: dict[str, list[int]] = {}
         for position, choice in enumerate(self._choices):
             for char in set(choice):
@@ -976,12 +972,7 @@ class FaqEngine:
         order = np.argsort(-(primary + secondary), kind="stable")[:FUZZY_CANDIDATES]
         positions = self._sharing(plain)
         if primary[order[0]] > 0:
-            starts = self._phrasings.group_starts
-            ends = self._phrasings.group_ends
-            owned = np.zeros(len(self._choices), dtype=np.bool_)
-            for index in order.tolist():
-                owned[starts[index] : ends[index]] = True
-            positions = positions[owned[positions]]
+            positions = positions[np.isin(self._choice_owner[positions], order)]
         size = len(plain)
         longer = self._choice_lengths[positions] >= size
         owner = self._choice_entry
