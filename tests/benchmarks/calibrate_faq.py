@@ -95,6 +95,8 @@ def main() -> int:
         z = bias + sum(w * v for w, v in zip(weights, x, strict=True))
         return 1 / (1 + math.exp(-max(-30, min(30, z))))
 
+    # Each row's confidence once, not once per threshold tried.
+    scored = [(confidence(x), y, oos) for x, y, oos in rows]
     # The threshold: fewest in-scope mistakes among those that keep wrongly answered
     # out-of-scope questions (those the word list lets through) under OOS_BUDGET.
     unscoped = sum(oos for _, _, oos in rows) or 1
@@ -102,8 +104,8 @@ def main() -> int:
     for step in range(5, 96):
         threshold = step / 100
         oos_answered = mistakes = 0
-        for x, y, oos in rows:
-            answered = confidence(x) >= threshold
+        for value, y, oos in scored:
+            answered = value >= threshold
             if oos:
                 oos_answered += answered
             elif answered != bool(y):
